@@ -1,0 +1,1 @@
+"""bench: trtexec's performance measurement (timing loops per backend -> trace -> stats -> reports)."""

@@ -1,0 +1,243 @@
+"""The builder: ONNX model -> TensorRT network -> builder config -> serialized plan, written atomically.
+
+The same function serves ``trtkit build`` and the Python API (``trtkit.build(BuildOptions(...))``).
+Precision reaches TensorRT through :mod:`trtkit.precision`, which the flavour steers (builder flags on
+TensorRT 10, a converted graph on TensorRT 11 and RTX); everything else here is common to all flavours.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from trtkit import log
+from trtkit.errors import TrtkitError, UsageError
+from trtkit.files import check_readable, read_bytes, write_atomic
+from trtkit.precision import PrecisionOptions, PreparedModel, prepare
+from trtkit.profiles import ProfileSpec, add_to_config, resolve
+from trtkit.trt import Flavour, load
+
+if TYPE_CHECKING:
+    import tensorrt as trt
+
+MEM_POOLS = {"workspace": "WORKSPACE", "tacticSharedMem": "TACTIC_SHARED_MEMORY"}
+HARDWARE_COMPATIBILITY = {"none": "NONE", "ampere+": "AMPERE_PLUS", "sameComputeCapability": "SAME_COMPUTE_CAPABILITY"}
+PROFILING_VERBOSITY = {"layer_names_only": "LAYER_NAMES_ONLY", "detailed": "DETAILED", "none": "NONE"}
+_SIZE_UNITS = {"B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+@dataclass
+class BuildOptions:
+    """One field per trtexec build flag (the flag is in each comment)."""
+
+    onnx: Path  # --onnx
+    save_engine: Path | None = None  # --saveEngine
+    precision: PrecisionOptions = field(default_factory=PrecisionOptions)  # --fp16 --bf16 --int8 --best --calib*
+    no_tf32: bool = False  # --noTF32
+    strongly_typed: bool = False  # --stronglyTyped
+    mem_pool_sizes: dict[str, int] = field(default_factory=dict)  # --memPoolSize (bytes per pool)
+    profiles: list[ProfileSpec] = field(default_factory=list)  # --minShapes/--optShapes/--maxShapes
+    timing_cache_file: Path | None = None  # --timingCacheFile
+    builder_optimization_level: int | None = None  # --builderOptimizationLevel (0-5)
+    max_aux_streams: int | None = None  # --maxAuxStreams
+    hardware_compatibility_level: str | None = None  # --hardwareCompatibilityLevel
+    version_compatible: bool = False  # --versionCompatible
+    profiling_verbosity: str | None = None  # --profilingVerbosity
+    export_layer_info: Path | None = None  # --exportLayerInfo
+    flavor: str | None = None  # --flavor
+    verbosity: int = 0  # --verbose / --quiet
+
+
+@dataclass
+class BuildResult:
+    """What a build produced, for the log, the tests and callers of the Python API."""
+
+    plan: bytes
+    flavour: str
+    precision: str
+    num_layers: int
+    inputs: dict[str, tuple[int, ...]]
+    outputs: dict[str, tuple[int, ...]]
+    profiles: list[ProfileSpec]
+    build_time_s: float
+    timing_cache_loaded: bool = False
+    layer_info_source: str | None = None
+
+
+def parse_mem_pool_sizes(text: str) -> dict[str, int]:
+    """``workspace:512M,tacticSharedMem:64K`` -> bytes per pool. No suffix means MiB, as in trtexec."""
+    pools: dict[str, int] = {}
+    for item in filter(None, (s.strip() for s in text.split(","))):
+        name, _, size = item.partition(":")
+        if name not in MEM_POOLS:
+            known = ", ".join(MEM_POOLS)
+            raise UsageError(f"--memPoolSize={text}: unknown pool {name!r}; trtkit supports {known}")
+        match = re.fullmatch(r"(\d+(?:\.\d+)?)([BKMG]?)", size.strip(), re.IGNORECASE)
+        if not match:
+            raise UsageError(f"--memPoolSize={text}: size of {name} must be a number with an optional B/K/M/G suffix")
+        number, unit = match.groups()
+        pools[name] = int(float(number) * _SIZE_UNITS[(unit or "M").upper()])
+    return pools
+
+
+def _diagnose_model(path: Path) -> None:
+    """After a parser failure: say so in one line if the file is not an ONNX model at all (the parser's own
+    error for that is cryptic). Kept off the success path, where importing onnx would only cost start-up."""
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    try:
+        model = onnx.load_model_from_string(read_bytes(path, "ONNX model"))
+    except (DecodeError, ValueError, RuntimeError) as e:
+        raise TrtkitError(f"{path}: not a valid ONNX model ({e.__class__.__name__}); check the file") from None
+    if not model.graph.node:
+        raise TrtkitError(f"{path}: ONNX model has an empty graph (no nodes)")
+
+
+def _parse(flavour: Flavour, network: trt.INetworkDefinition, logger: trt.ILogger, path: Path,
+           prepared: PreparedModel) -> None:
+    trt = flavour.module
+    parser: trt.OnnxParser = trt.OnnxParser(network, logger)
+    ok = parser.parse(prepared.onnx, str(path)) if prepared.onnx is not None else parser.parse_from_file(str(path))
+    if ok and network.num_outputs > 0:
+        return
+    _diagnose_model(path)
+    if ok:
+        raise TrtkitError(f"{path}: the model has no outputs; nothing to build")
+    causes = []
+    for i in range(parser.num_errors):
+        error: trt.IParserError = parser.get_error(i)
+        where = f"node {error.node_name() or error.node()!r} ({error.node_operator()})" if error.node() >= 0 else ""
+        unsupported = "unsupported op: " if error.code().name.startswith("UNSUPPORTED") else ""
+        causes.append(f"{unsupported}{where}: {error.desc()}" if where else f"{unsupported}{error.desc()}")
+    raise TrtkitError(f"{path}: ONNX parser failed: {causes[0] if causes else 'no error recorded'}"
+                      + (f" (and {len(causes) - 1} more errors; --verbose shows the log)" if len(causes) > 1 else ""))
+
+
+def _io(tensors: list[trt.ITensor]) -> dict[str, tuple[int, ...]]:
+    return {t.name: tuple(t.shape) for t in tensors}
+
+
+def _configure(flavour: Flavour, builder: trt.Builder, config: trt.IBuilderConfig, options: BuildOptions,
+               prepared: PreparedModel, profiles: list[ProfileSpec]) -> None:
+    trt = flavour.module
+    for name, size in options.mem_pool_sizes.items():
+        config.set_memory_pool_limit(getattr(trt.MemoryPoolType, MEM_POOLS[name]), size)
+    if options.no_tf32:
+        config.clear_flag(trt.BuilderFlag.TF32)
+    flavour.set_precision_flags(config, prepared.builder_flags)
+    if prepared.calibrator is not None:
+        flavour.set_int8_calibrator(config, prepared.calibrator)
+    if options.version_compatible:
+        config.set_flag(trt.BuilderFlag.VERSION_COMPATIBLE)
+    if options.builder_optimization_level is not None:
+        config.builder_optimization_level = options.builder_optimization_level
+    if options.max_aux_streams is not None:
+        config.max_aux_streams = options.max_aux_streams
+    if options.hardware_compatibility_level is not None:
+        level = HARDWARE_COMPATIBILITY[options.hardware_compatibility_level]
+        config.hardware_compatibility_level = getattr(trt.HardwareCompatibilityLevel, level)
+    verbosity = options.profiling_verbosity or ("detailed" if options.export_layer_info else None)
+    if verbosity is not None:
+        config.profiling_verbosity = getattr(trt.ProfilingVerbosity, PROFILING_VERBOSITY[verbosity])
+    add_to_config(builder, config, profiles)
+
+
+def _load_timing_cache(config: trt.IBuilderConfig, path: Path | None) -> bool:
+    """Load --timingCacheFile when it exists (else start an empty cache that is saved after the build)."""
+    if path is None:
+        return False
+    data = read_bytes(path, "timing cache") if path.exists() else b""
+    cache: trt.ITimingCache = config.create_timing_cache(data)
+    if not config.set_timing_cache(cache, False):
+        raise TrtkitError(f"{path}: timing cache does not match this TensorRT version or GPU; delete it to rebuild")
+    return bool(data)
+
+
+def _save_timing_cache(config: trt.IBuilderConfig, path: Path) -> None:
+    cache: trt.ITimingCache = config.get_timing_cache()
+    write_atomic(path, memoryview(cache.serialize()))
+
+
+def _check(options: BuildOptions) -> None:
+    if options.builder_optimization_level is not None and not 0 <= options.builder_optimization_level <= 5:
+        raise UsageError(f"--builderOptimizationLevel={options.builder_optimization_level}: expected 0 to 5")
+    if options.max_aux_streams is not None and options.max_aux_streams < 0:
+        raise UsageError(f"--maxAuxStreams={options.max_aux_streams}: expected >= 0")
+    level = options.hardware_compatibility_level
+    if level is not None and level not in HARDWARE_COMPATIBILITY:
+        raise UsageError(f"--hardwareCompatibilityLevel={level}: expected one of {', '.join(HARDWARE_COMPATIBILITY)}")
+    if options.profiling_verbosity is not None and options.profiling_verbosity not in PROFILING_VERBOSITY:
+        raise UsageError(
+            f"--profilingVerbosity={options.profiling_verbosity}: expected one of {', '.join(PROFILING_VERBOSITY)}"
+        )
+    if options.save_engine is not None and options.save_engine.resolve() == Path(options.onnx).resolve():
+        raise UsageError(f"--saveEngine={options.save_engine} would overwrite the ONNX model; choose another path")
+
+
+def build(options: BuildOptions) -> BuildResult:
+    """Build a plan from ``options.onnx``; write it to ``options.save_engine`` (atomically) when given."""
+    _check(options)
+    path = Path(options.onnx)
+    check_readable(path, "ONNX model")
+    flavour = load(options.flavor)
+    trt = flavour.module
+    log.info(f"{flavour} ({flavour.key})")
+    prepared = prepare(path, options.precision, flavour, options.strongly_typed)
+    errors: list[str] = []
+    logger: trt.ILogger = flavour.make_logger(options.verbosity, errors)
+    builder: trt.Builder = trt.Builder(logger)
+    network: trt.INetworkDefinition = builder.create_network(flavour.network_flags(options.strongly_typed))
+    _parse(flavour, network, logger, path, prepared)
+    inputs = _io([network.get_input(i) for i in range(network.num_inputs)])
+    outputs = _io([network.get_output(i) for i in range(network.num_outputs)])
+    log.info(f"Parsed {path.name}: {network.num_layers} layers; inputs {_describe(inputs)}; "
+             f"outputs {_describe(outputs)}")
+    log.info(f"Precision: {prepared.description}")
+    profiles = resolve(list(options.profiles), inputs)
+    for i, p in enumerate(profiles):
+        shapes = "; ".join(f"{n} min {_dims(p.min[n])} opt {_dims(p.opt[n])} max {_dims(p.max[n])}" for n in p.opt)
+        log.info(f"Optimization profile {i}: {shapes}")
+    config: trt.IBuilderConfig = builder.create_builder_config()
+    _configure(flavour, builder, config, options, prepared, profiles)
+    cache_file = options.timing_cache_file
+    if cache_file is not None and not flavour.has_timing_cache:
+        log.warning(f"--timingCacheFile ignored: {flavour} has no timing cache (it tunes kernels when the engine runs)")
+        cache_file = None
+    cache_loaded = _load_timing_cache(config, cache_file)
+    if cache_loaded:
+        log.info(f"Loaded timing cache from {options.timing_cache_file}")
+    start = time.perf_counter()
+    serialized: trt.IHostMemory | None = builder.build_serialized_network(network, config)
+    build_time = time.perf_counter() - start
+    if serialized is None:
+        cause = errors[-1] if errors else "no error recorded (--verbose shows the log)"
+        raise TrtkitError(f"{path}: engine build failed: {cause}")
+    plan = bytes(memoryview(serialized))
+    log.info(f"Engine built in {build_time:.3f} s")
+    log.info(f"Engine size: {len(plan) / (1 << 20):.2f} MiB ({len(plan)} bytes)")
+    if cache_file is not None:
+        _save_timing_cache(config, cache_file)
+        log.info(f"Saved timing cache to {cache_file}")
+    result = BuildResult(plan, str(flavour), prepared.description, network.num_layers, inputs, outputs, profiles,
+                         build_time, cache_loaded)
+    if options.export_layer_info is not None:
+        from trtkit.layer_info import export_layer_info
+
+        result.layer_info_source = export_layer_info(flavour, plan, network, options.export_layer_info)
+        log.info(f"Layer information ({result.layer_info_source}) written to {options.export_layer_info}")
+    if options.save_engine is not None:
+        write_atomic(options.save_engine, plan)
+        log.info(f"Engine saved to {options.save_engine}")
+    return result
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return "x".join(str(d) for d in shape)
+
+
+def _describe(tensors: dict[str, tuple[int, ...]]) -> str:
+    return ", ".join(f"{name} [{','.join(str(d) for d in shape)}]" for name, shape in tensors.items())

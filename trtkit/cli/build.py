@@ -1,0 +1,83 @@
+"""`trtkit build`: trtexec's build flags mapped onto BuildOptions; the work is in trtkit.builder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from trtkit import log
+from trtkit.builder import HARDWARE_COMPATIBILITY, PROFILING_VERBOSITY, BuildOptions, parse_mem_pool_sizes
+from trtkit.builder import build as build_plan
+from trtkit.cli.common import flavor_option, verbosity, verbosity_options
+from trtkit.precision import PrecisionOptions
+from trtkit.profiles import profiles_from_flags
+
+_PATH = click.Path(path_type=Path, dir_okay=False)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--onnx", "onnx", type=_PATH, required=True, help="ONNX model to build (trtexec --onnx).")
+@click.option("--saveEngine", "save_engine", type=_PATH, help="Write the serialized plan here (trtexec --saveEngine).")
+@click.option("--fp16", is_flag=True, help="Enable FP16 (TensorRT 10: builder flag; 11/RTX: graph conversion).")
+@click.option("--bf16", is_flag=True, help="Enable BF16 (TensorRT 10: builder flag; 11/RTX: graph conversion).")
+@click.option("--int8", is_flag=True, help="Enable INT8, calibrated from --calib data (explicit Q/DQ).")
+@click.option("--best", is_flag=True, help="Fastest precision the flavour supports (trtexec --best).")
+@click.option("--noTF32", "no_tf32", is_flag=True, help="Disable TF32 tactics (trtexec --noTF32).")
+@click.option("--stronglyTyped", "strongly_typed", is_flag=True,
+              help="Strongly typed network (always on for TensorRT 11 and RTX; trtexec --stronglyTyped).")
+@click.option("--memPoolSize", "mem_pool", metavar="POOL:SIZE[,...]",
+              help="Memory pool limits, e.g. workspace:512M,tacticSharedMem:64K; no suffix = MiB (trtexec).")
+@click.option("--minShapes", "min_shapes", multiple=True, metavar="SPEC",
+              help="name:1x1x28x28[,...]; repeat the min/opt/max group once per optimization profile.")
+@click.option("--optShapes", "opt_shapes", multiple=True, metavar="SPEC", help="Shapes TensorRT tunes for.")
+@click.option("--maxShapes", "max_shapes", multiple=True, metavar="SPEC", help="Largest shapes of the profile.")
+@click.option("--timingCacheFile", "timing_cache", type=_PATH,
+              help="Timing cache: loaded when present, written back after the build (trtexec).")
+@click.option("--builderOptimizationLevel", "opt_level", type=int, help="0-5; higher builds slower, runs faster.")
+@click.option("--maxAuxStreams", "max_aux_streams", type=int, help="Auxiliary streams per inference (trtexec).")
+@click.option("--hardwareCompatibilityLevel", "hw_compat", type=click.Choice(list(HARDWARE_COMPATIBILITY)),
+              help="Engine portability across GPU generations (trtexec).")
+@click.option("--versionCompatible", "--vc", "version_compatible", is_flag=True,
+              help="Plan runs on later TensorRT versions (trtexec --versionCompatible).")
+@click.option("--profilingVerbosity", "profiling_verbosity", type=click.Choice(list(PROFILING_VERBOSITY)),
+              help="Detail kept in the plan for the inspector and profiler (trtexec).")
+@click.option("--exportLayerInfo", "export_layer_info", type=_PATH, help="Write layer information JSON (trtexec).")
+@click.option("--skipInference", "skip_inference", is_flag=True, help="Build only; no inference run afterwards.")
+@flavor_option
+@verbosity_options
+def build(
+    onnx: Path, save_engine: Path | None, fp16: bool, bf16: bool, int8: bool, best: bool, no_tf32: bool,
+    strongly_typed: bool, mem_pool: str | None, min_shapes: tuple[str, ...], opt_shapes: tuple[str, ...],
+    max_shapes: tuple[str, ...], timing_cache: Path | None, opt_level: int | None, max_aux_streams: int | None,
+    hw_compat: str | None, version_compatible: bool, profiling_verbosity: str | None,
+    export_layer_info: Path | None, skip_inference: bool, flavor: str | None, verbose: bool, quiet: bool,
+) -> None:
+    """Build a TensorRT engine (plan) from an ONNX model, as trtexec does.
+
+    \b
+    Example: trtkit build --onnx mnist.onnx --fp16 --saveEngine mnist.plan
+    """
+    level = verbosity(verbose, quiet)
+    log.set_verbosity(level)
+    options = BuildOptions(
+        onnx=onnx,
+        save_engine=save_engine,
+        precision=PrecisionOptions(fp16=fp16, bf16=bf16, int8=int8, best=best),
+        no_tf32=no_tf32,
+        strongly_typed=strongly_typed,
+        mem_pool_sizes=parse_mem_pool_sizes(mem_pool) if mem_pool else {},
+        profiles=profiles_from_flags(min_shapes, opt_shapes, max_shapes),
+        timing_cache_file=timing_cache,
+        builder_optimization_level=opt_level,
+        max_aux_streams=max_aux_streams,
+        hardware_compatibility_level=hw_compat,
+        version_compatible=version_compatible,
+        profiling_verbosity=profiling_verbosity,
+        export_layer_info=export_layer_info,
+        flavor=flavor,
+        verbosity=level,
+    )
+    build_plan(options)
+    if not skip_inference:
+        log.info("Inference after the build is not run yet; pass --skipInference to silence this")

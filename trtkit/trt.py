@@ -1,0 +1,207 @@
+"""The one TensorRT import point: finds the flavour (TensorRT 10.x, 11.x or TensorRT-RTX 1.x) and knows
+what differs between them.
+
+Nothing else in trtkit imports ``tensorrt``/``tensorrt_rtx`` or branches on versions: modules ask
+``load()`` for a :class:`Flavour` and use ``flavour.module`` (always bound to the name ``trt``) for the
+API that all three share, and the flavour's methods for what they do not. The conformance tests check the
+code in each Flavour subclass only against the bindings of the versions that subclass claims.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Iterable
+from functools import cache
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from trtkit.errors import TrtkitError, UsageError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import tensorrt as trt
+
+FLAVOUR_CHOICES = ("auto", "tensorrt", "rtx")
+INSTALL_HINT = (
+    "install one: pip install 'trtkit[rtx]' (TensorRT-RTX, wheels on PyPI, builds without a GPU) or "
+    "pip install 'trtkit[tensorrt]' (TensorRT 10/11 from NVIDIA's package index, see TensorRT's install guide)"
+)
+
+
+class Flavour:
+    """A loaded TensorRT flavour: the module, its version, and the answers to what differs."""
+
+    key: ClassVar[str]
+    package: ClassVar[str] = "tensorrt"
+    label: ClassVar[str] = "TensorRT"
+    weak_typing: ClassVar[bool] = False
+    """True where builder precision flags (FP16/BF16/INT8) exist; False where networks are always strongly
+    typed and reduced precision must be written into the ONNX graph before parsing."""
+    has_timing_cache: ClassVar[bool] = True
+    """False where timing-cache calls are no-ops (TensorRT-RTX since 1.2: it tunes kernels at run time)."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+        self.version: str = module.__version__
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.version}"
+
+    def network_flags(self, strongly_typed: bool) -> int:
+        """Flags for ``Builder.create_network``: strongly typed flavours take none."""
+        return 0
+
+    def set_precision_flags(self, config: trt.IBuilderConfig, precisions: Iterable[str]) -> None:
+        """Weak-typing precision flags; strongly typed flavours get their precision from the graph."""
+        if precisions:
+            raise UsageError(
+                f"{self} has no precision builder flags; trtkit converts the ONNX graph instead "
+                "(this is a trtkit bug if you see it)"
+            )
+
+    def set_int8_calibrator(self, config: trt.IBuilderConfig, calibrator: Any) -> None:
+        """The legacy implicit-quantization calibrator exists only on TensorRT 10."""
+        raise UsageError(
+            f"--calibMode=implicit needs TensorRT 10; {self} supports only explicit (Q/DQ) INT8, "
+            "which is trtkit's default"
+        )
+
+    def make_logger(self, verbosity: int = 0, errors: list[str] | None = None) -> trt.ILogger:
+        """A logger that prints like trtexec (``[TRT] [W] ...``) and appends error messages to ``errors``,
+        so that a failed call can be reported in one line with TensorRT's own words.
+
+        verbosity: -2 silent (errors are still kept), -1 errors only (--quiet), 0 warnings, 1 info,
+        2 verbose (--verbose).
+        """
+        kept = errors if errors is not None else []
+        trt = self.module
+        threshold = {
+            -1: trt.ILogger.Severity.ERROR,
+            0: trt.ILogger.Severity.WARNING,
+            1: trt.ILogger.Severity.INFO,
+            2: trt.ILogger.Severity.VERBOSE,
+        }[max(-1, min(2, verbosity))]
+        letters = {
+            trt.ILogger.Severity.INTERNAL_ERROR: "F",
+            trt.ILogger.Severity.ERROR: "E",
+            trt.ILogger.Severity.WARNING: "W",
+            trt.ILogger.Severity.INFO: "I",
+            trt.ILogger.Severity.VERBOSE: "V",
+        }
+        errors_at = (trt.ILogger.Severity.INTERNAL_ERROR, trt.ILogger.Severity.ERROR)
+
+        class _Logger(trt.ILogger):
+            def __init__(self) -> None:
+                trt.ILogger.__init__(self)
+
+            def log(self, severity: trt.ILogger.Severity, msg: str) -> None:
+                if severity in errors_at:
+                    kept.append(msg)
+                if verbosity > -2 and int(severity) <= int(threshold):
+                    print(f"[TRT] [{letters.get(severity, '?')}] {msg}", file=sys.stderr)
+
+        return _Logger()
+
+    def numpy_dtype(self, dtype: trt.DataType) -> np.dtype:
+        """numpy's spelling of a TensorRT DataType (bf16/fp8 through ml_dtypes)."""
+        import numpy as np
+
+        simple = {
+            "FLOAT": np.float32,
+            "HALF": np.float16,
+            "INT8": np.int8,
+            "INT32": np.int32,
+            "INT64": np.int64,
+            "BOOL": np.bool_,
+            "UINT8": np.uint8,
+        }
+        name = dtype.name
+        if name in simple:
+            return np.dtype(simple[name])
+        extended = {"BF16": "bfloat16", "FP8": "float8_e4m3fn"}
+        if name in extended:
+            try:
+                import ml_dtypes
+            except ImportError:
+                raise TrtkitError(
+                    f"tensor type {name} needs ml_dtypes to be read from Python: pip install ml_dtypes"
+                ) from None
+            return np.dtype(getattr(ml_dtypes, extended[name]))
+        raise TrtkitError(f"tensor type {name} has no numpy equivalent; trtkit cannot read it")
+
+
+class TensorRT10(Flavour):
+    """TensorRT 10.x: weakly typed by default, builder flags choose precision, optional strong typing."""
+
+    key = "tensorrt10"
+    weak_typing = True
+
+    def network_flags(self, strongly_typed: bool) -> int:
+        trt = self.module
+        return 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED) if strongly_typed else 0
+
+    def set_precision_flags(self, config: trt.IBuilderConfig, precisions: Iterable[str]) -> None:
+        trt = self.module
+        flags = {"fp16": trt.BuilderFlag.FP16, "bf16": trt.BuilderFlag.BF16, "int8": trt.BuilderFlag.INT8}
+        for precision in precisions:
+            config.set_flag(flags[precision])
+
+    def set_int8_calibrator(self, config: trt.IBuilderConfig, calibrator: Any) -> None:
+        trt = self.module
+        config.set_flag(trt.BuilderFlag.INT8)
+        config.int8_calibrator = calibrator
+
+
+class TensorRT11(Flavour):
+    """TensorRT 11.x: always strongly typed; every precision builder flag is gone."""
+
+    key = "tensorrt11"
+
+
+class TensorRTRTX(Flavour):
+    """TensorRT-RTX 1.x: strongly typed, JIT-specialised on the RTX GPU; builds AOT without a GPU."""
+
+    key = "rtx1"
+    package = "tensorrt_rtx"
+    label = "TensorRT-RTX"
+    has_timing_cache = False
+
+
+def _import(package: str) -> Any | None:
+    try:
+        return importlib.import_module(package)
+    except ImportError:
+        return None
+    except OSError as e:  # a wheel whose shared libraries are missing or broken
+        raise TrtkitError(f"{package} is installed but cannot be loaded: {e}; reinstall it") from None
+
+
+def _flavour_for(module: Any) -> Flavour:
+    if module.__name__.startswith("tensorrt_rtx"):
+        return TensorRTRTX(module)
+    major = str(module.__version__).split(".")[0]
+    classes: dict[str, type[Flavour]] = {"10": TensorRT10, "11": TensorRT11}
+    if major not in classes:
+        raise TrtkitError(
+            f"TensorRT {module.__version__} is not supported; trtkit supports 10.x, 11.x and TensorRT-RTX 1.x"
+        )
+    return classes[major](module)
+
+
+@cache
+def load(choice: str | None = None) -> Flavour:
+    """Import the TensorRT flavour named by ``choice`` (``--flavor``, else $TRTKIT_FLAVOR, else auto).
+
+    auto prefers full TensorRT where both are installed: it runs on every NVIDIA GPU, RTX only on RTX ones.
+    """
+    choice = (choice or os.environ.get("TRTKIT_FLAVOR") or "auto").lower()
+    if choice not in FLAVOUR_CHOICES:
+        raise UsageError(f"--flavor {choice}: expected one of {', '.join(FLAVOUR_CHOICES)}")
+    packages = {"tensorrt": ["tensorrt"], "rtx": ["tensorrt_rtx"], "auto": ["tensorrt", "tensorrt_rtx"]}[choice]
+    for package in packages:
+        module = _import(package)
+        if module is not None:
+            return _flavour_for(module)
+    wanted = "no TensorRT flavour is installed" if choice == "auto" else f"--flavor {choice}: not installed"
+    raise TrtkitError(f"{wanted}; {INSTALL_HINT}")
