@@ -109,7 +109,7 @@ def _parse(flavour: Flavour, network: trt.INetworkDefinition, logger: trt.ILogge
         raise TrtkitError(f"{path}: the model has no outputs; nothing to build")
     causes = []
     for i in range(parser.num_errors):
-        error: trt.IParserError = parser.get_error(i)
+        error: trt.ParserError = parser.get_error(i)
         where = f"node {error.node_name() or error.node()!r} ({error.node_operator()})" if error.node() >= 0 else ""
         unsupported = "unsupported op: " if error.code().name.startswith("UNSUPPORTED") else ""
         causes.append(f"{unsupported}{where}: {error.desc()}" if where else f"{unsupported}{error.desc()}")

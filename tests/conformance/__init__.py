@@ -1,0 +1,1 @@
+"""Conformance of trtkit's TensorRT calls to the real bindings of every supported version (see README.md)."""
