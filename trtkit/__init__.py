@@ -16,6 +16,10 @@ _EXPORTS = {
     "build": "trtkit.builder",
     "BuildOptions": "trtkit.builder",
     "open_backend": "trtkit.backends.base",
+    "InferOptions": "trtkit.infer",
+    "run_infer": "trtkit.infer",
+    "CompareOptions": "trtkit.compare",
+    "run_compare": "trtkit.compare",
 }
 
 

@@ -1,0 +1,61 @@
+"""`trtkit compare`: one set of inputs through two models (ONNX Runtime and/or TensorRT), per-output errors.
+A thin mapping onto trtkit.compare.CompareOptions; input flags are the same as `trtkit infer`'s."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from trtkit import log
+from trtkit.cli.common import flavor_option, verbosity, verbosity_options
+from trtkit.cli.infer import input_options, make_input_options
+
+
+@click.command("compare")
+@click.argument("paths", nargs=-1, required=True, metavar="REFERENCE [CANDIDATE] [INPUTS]...")
+@click.option("--engine", type=click.Path(path_type=Path), default=None,
+              help="The candidate plan (then every path after REFERENCE is an input file).")
+@input_options
+@click.option("--atol", type=click.FloatRange(min=0), default=1e-5, show_default=True,
+              help="Absolute tolerance (Polygraphy --atol).")
+@click.option("--rtol", type=click.FloatRange(min=0), default=1e-5, show_default=True,
+              help="Relative tolerance against the reference (Polygraphy --rtol).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the random inputs used without files.")
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as one JSON document.")
+@flavor_option
+@verbosity_options
+def compare(paths: tuple[str, ...], engine: Path | None, atol: float, rtol: float, seed: int, as_json: bool,
+            flavor: str | None, verbose: bool, quiet: bool, **kwargs: Any) -> None:
+    """Run the same inputs through REFERENCE and CANDIDATE (each an .onnx model, run on ONNX Runtime, or a
+    TensorRT plan) and report each output's max absolute/relative error; exit 1 on a mismatch.
+
+    An element mismatches when it exceeds both --atol and --rtol, as in Polygraphy. Without input files,
+    seeded random data shaped from the reference's inputs (dynamic dimensions from --shapes, else 1).
+
+    Examples: trtkit compare mnist.onnx --engine mnist.plan;  trtkit compare mnist-8.onnx mnist-12.onnx
+    """
+    from trtkit.compare import CompareOptions, run_compare
+    from trtkit.errors import TrtkitError
+
+    rest = list(paths[1:])
+    candidate_backend = "tensorrt" if engine is not None else "auto"
+    if engine is None:
+        if not rest:
+            raise click.UsageError("give a CANDIDATE model after REFERENCE, or --engine PLAN")
+        engine = Path(rest.pop(0))
+    inputs = make_input_options(tuple(rest), kwargs)
+    inputs.seed = seed
+    level = verbosity(verbose, quiet)
+    log.set_verbosity(level)
+    options = CompareOptions(Path(paths[0]), engine, inputs, candidate_backend, atol, rtol, flavor, level)
+    result = run_compare(options)
+    click.echo(result.to_json() if as_json else result.to_text())
+    if not result.passed:
+        failed = "; ".join(
+            f"{e.name}: {e.problem or f'max abs {e.max_abs:.3g}, max rel {e.max_rel:.3g}'}"
+            for e in result.errors
+            if not e.passed
+        )
+        raise TrtkitError(f"outputs differ beyond atol {atol:g} / rtol {rtol:g}: {failed}")

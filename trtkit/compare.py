@@ -1,0 +1,169 @@
+"""``trtkit compare``: the same inputs through a reference and a candidate backend, per-output errors.
+
+Polygraphy's ``run --onnxrt --trt`` is the model: defaults atol = rtol = 1e-5, and an element mismatches
+only when it exceeds both tolerances (``|c - r| > atol and |c - r| / |r| > rtol``; NaN always mismatches),
+relative errors taken against the reference with a tiny epsilon where it is 0.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from trtkit import log
+from trtkit.backends.base import Backend, TensorInfo, open_backend
+from trtkit.errors import TrtkitError
+from trtkit.feeds import Feeds, InputOptions, fmt, make_runs
+
+EPSILON = 2.220446049250313e-16  # added to zero reference values, as Polygraphy does
+
+
+@dataclass
+class CompareOptions:
+    reference: Path  # first model: .onnx (ONNX Runtime) or a plan (TensorRT)
+    candidate: Path  # second model (--engine PLAN or the second positional)
+    inputs: InputOptions = field(default_factory=InputOptions)  # none given: seeded random data
+    candidate_backend: str = "auto"  # --engine means a plan: "tensorrt"
+    atol: float = 1e-5  # --atol (Polygraphy's default)
+    rtol: float = 1e-5  # --rtol (Polygraphy's default)
+    flavor: str | None = None  # --flavor: which TensorRT opens plans
+    verbosity: int = 0
+
+
+@dataclass
+class OutputError:
+    """One output's error statistics over every run."""
+
+    name: str
+    shape: tuple[int, ...]
+    max_abs: float
+    max_rel: float
+    mean_abs: float
+    mismatches: int  # elements beyond both tolerances
+    size: int
+    problem: str | None = None  # missing output or shape mismatch: no statistics
+
+    @property
+    def passed(self) -> bool:
+        return self.problem is None and self.mismatches == 0
+
+
+@dataclass
+class CompareResult:
+    options: CompareOptions
+    backends: tuple[str, str]
+    feeds: Feeds
+    errors: list[OutputError]
+
+    @property
+    def passed(self) -> bool:
+        return all(e.passed for e in self.errors)
+
+    def to_text(self) -> str:
+        lines = []
+        for e in self.errors:
+            status = "PASSED" if e.passed else "FAILED"
+            detail = e.problem or (
+                f"max abs {e.max_abs:.6g}, max rel {e.max_rel:.6g}, mean abs {e.mean_abs:.6g}, "
+                f"{e.mismatches}/{e.size} elements beyond tolerance"
+            )
+            lines.append(f"[{'I' if e.passed else 'E'}] {status} | {e.name} ({fmt(e.shape)}): {detail}")
+        failed = [e.name for e in self.errors if not e.passed]
+        lines.append(f"[E] FAILED | Mismatched outputs: {failed}" if failed else "[I] PASSED | All outputs match")
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        o = self.options
+        return json.dumps(
+            {
+                "reference": {"model": str(o.reference), "backend": self.backends[0]},
+                "candidate": {"model": str(o.candidate), "backend": self.backends[1]},
+                "atol": o.atol,
+                "rtol": o.rtol,
+                "passed": self.passed,
+                "outputs": [
+                    {**{k: v for k, v in vars(e).items() if k != "shape"}, "shape": list(e.shape), "passed": e.passed}
+                    for e in self.errors
+                ],
+            },
+            indent=2,
+        )
+
+
+def _describe_inputs(inputs: InputOptions, samples: int, runs: int) -> str:
+    if inputs.files or inputs.load_inputs:
+        return f"{samples} sample(s) in {runs} run(s) from files"
+    return f"seeded random data (seed {inputs.seed}), {runs} run(s)"
+
+
+def run_compare(options: CompareOptions) -> CompareResult:
+    """Run every input set through both models and collect per-output error statistics."""
+    kwargs = {"flavor": options.flavor, "verbosity": options.verbosity}
+    with (
+        open_backend(options.reference, "auto", **kwargs) as reference,
+        open_backend(options.candidate, options.candidate_backend, **kwargs) as candidate,
+    ):
+        feeds = make_runs(_common_inputs(reference, candidate, options.candidate), options.inputs, random=True)
+        expected = [reference.run(run.feeds) for run in feeds.runs]
+        got = [candidate.run(_cast(candidate, run.feeds)) for run in feeds.runs]
+        backends = (reference.name, candidate.name)
+    samples = sum(len(r.sources) for r in feeds.runs)
+    log.info(f"Reference: {options.reference} ({backends[0]}); candidate: {options.candidate} ({backends[1]})")
+    log.info(f"Inputs: {_describe_inputs(options.inputs, samples, len(feeds.runs))}")
+    log.info(f"Tolerances: atol {options.atol:g}, rtol {options.rtol:g} (an element fails when it exceeds both)")
+    names = list(expected[0])
+    errors = [_errors(name, [e[name] for e in expected], [g.get(name) for g in got], options) for name in names]
+    return CompareResult(options, backends, feeds, errors)
+
+
+def _common_inputs(reference: Backend, candidate: Backend, path: Path) -> list[TensorInfo]:
+    """The reference's inputs, with dynamic dimensions the candidate fixes taken from the candidate (a static
+    plan against a dynamic-batch model runs one by one); both must have the same input names."""
+    theirs = {i.name: i for i in candidate.inputs}
+    ours = [i.name for i in reference.inputs]
+    if sorted(theirs) != sorted(ours):
+        raise TrtkitError(
+            f"{path}: inputs {sorted(theirs)} differ from the reference's {sorted(ours)}; compare models of one graph"
+        )
+    return [_narrow(i, theirs[i.name]) for i in reference.inputs]
+
+
+def _narrow(mine: TensorInfo, theirs: TensorInfo) -> TensorInfo:
+    if len(mine.shape) != len(theirs.shape):
+        return mine  # a rank mismatch is the candidate's run to report
+    return replace(mine, shape=tuple(t if d < 0 else d for d, t in zip(mine.shape, theirs.shape, strict=True)))
+
+
+def _cast(candidate: Backend, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The reference's feeds in the candidate's input types (an FP16-I/O engine against an FP32 model)."""
+    dtypes = {i.name: i.dtype for i in candidate.inputs}
+    return {name: a.astype(dtypes[name], copy=False) for name, a in feeds.items()}
+
+
+def _errors(
+    name: str, expected: list[np.ndarray], got: list[np.ndarray | None], options: CompareOptions
+) -> OutputError:
+    shape = expected[0].shape
+    empty = OutputError(name, shape, np.nan, np.nan, np.nan, 0, 0)
+    max_abs = max_rel = total_abs = 0.0
+    mismatches = size = 0
+    for ref, cand in zip(expected, got, strict=True):
+        if cand is None:
+            empty.problem = "missing from the candidate's outputs"
+            return empty
+        if cand.shape != ref.shape:
+            empty.problem = f"shape {fmt(cand.shape)} in the candidate, {fmt(ref.shape)} in the reference"
+            return empty
+        r, c = ref.astype(np.float64), cand.astype(np.float64)
+        absdiff = np.abs(c - r)
+        reldiff = absdiff / np.abs(np.where(r == 0, EPSILON, r))
+        bad = ((absdiff > options.atol) | np.isnan(absdiff)) & ((reldiff > options.rtol) | np.isnan(reldiff))
+        mismatches += int(bad.sum())
+        size += absdiff.size
+        max_abs = float(np.maximum(max_abs, absdiff.max(initial=0.0)))  # NaN propagates: NaN is reported
+        max_rel = float(np.maximum(max_rel, reldiff.max(initial=0.0)))
+        total_abs += float(absdiff.sum())
+    return OutputError(name, shape, max_abs, max_rel, total_abs / size if size else 0.0, mismatches, size)
