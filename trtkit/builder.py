@@ -23,6 +23,8 @@ from trtkit.trt import Flavour, load
 if TYPE_CHECKING:
     import tensorrt as trt
 
+    from trtkit.eval import PrecisionComparison
+
 MEM_POOLS = {"workspace": "WORKSPACE", "tacticSharedMem": "TACTIC_SHARED_MEMORY"}
 HARDWARE_COMPATIBILITY = {"none": "NONE", "ampere+": "AMPERE_PLUS", "sameComputeCapability": "SAME_COMPUTE_CAPABILITY"}
 PROFILING_VERBOSITY = {"layer_names_only": "LAYER_NAMES_ONLY", "detailed": "DETAILED", "none": "NONE"}
@@ -47,6 +49,7 @@ class BuildOptions:
     version_compatible: bool = False  # --versionCompatible
     profiling_verbosity: str | None = None  # --profilingVerbosity
     export_layer_info: Path | None = None  # --exportLayerInfo
+    eval_data: Path | None = None  # --eval: labelled data for top-1 of the built precision next to FP32
     flavor: str | None = None  # --flavor
     verbosity: int = 0  # --verbose / --quiet
 
@@ -65,6 +68,7 @@ class BuildResult:
     build_time_s: float
     timing_cache_loaded: bool = False
     layer_info_source: str | None = None
+    accuracy: PrecisionComparison | None = None
 
 
 def parse_mem_pool_sizes(text: str) -> dict[str, int]:
@@ -174,6 +178,8 @@ def _check(options: BuildOptions) -> None:
         raise UsageError(
             f"--profilingVerbosity={options.profiling_verbosity}: expected one of {', '.join(PROFILING_VERBOSITY)}"
         )
+    if options.eval_data is not None and not options.eval_data.is_dir():
+        raise UsageError(f"--eval={options.eval_data}: not a directory (MNIST IDX folder or DATA/<label>/*.png)")
     if options.save_engine is not None and options.save_engine.resolve() == Path(options.onnx).resolve():
         raise UsageError(f"--saveEngine={options.save_engine} would overwrite the ONNX model; choose another path")
 
@@ -232,6 +238,12 @@ def build(options: BuildOptions) -> BuildResult:
     if options.save_engine is not None:
         write_atomic(options.save_engine, plan)
         log.info(f"Engine saved to {options.save_engine}")
+    if options.eval_data is not None:
+        from trtkit.eval import compare_precisions
+
+        result.accuracy = compare_precisions(path, prepared, options.eval_data,
+                                             preprocess_options=options.precision.preprocess)
+        log.info(result.accuracy.summary())
     return result
 
 

@@ -10,7 +10,8 @@ from trtkit import log
 from trtkit.builder import HARDWARE_COMPATIBILITY, PROFILING_VERBOSITY, BuildOptions, parse_mem_pool_sizes
 from trtkit.builder import build as build_plan
 from trtkit.cli.common import flavor_option, verbosity, verbosity_options
-from trtkit.precision import PrecisionOptions
+from trtkit.cli.infer import PRESET_CHOICES
+from trtkit.precision import CALIB_ALGOS, CALIB_MODES, PrecisionOptions
 from trtkit.profiles import profiles_from_flags
 
 _PATH = click.Path(path_type=Path, dir_okay=False)
@@ -23,6 +24,20 @@ _PATH = click.Path(path_type=Path, dir_okay=False)
 @click.option("--bf16", is_flag=True, help="Enable BF16 (TensorRT 10: builder flag; 11/RTX: graph conversion).")
 @click.option("--int8", is_flag=True, help="Enable INT8, calibrated from --calib data (explicit Q/DQ).")
 @click.option("--best", is_flag=True, help="Fastest precision the flavour supports (trtexec --best).")
+@click.option("--calib", type=click.Path(path_type=Path),
+              help="INT8 calibration data: image folder/file, MNIST IDX folder, .npy/.npz (or a cache, as trtexec).")
+@click.option("--calibCache", "calib_cache", type=_PATH,
+              help="Calibration table (TensorRT's cache format): reused when present, else written after calibrating.")
+@click.option("--calibAlgo", "calib_algo", type=click.Choice(CALIB_ALGOS), default=None,
+              help="entropy (default), minmax or percentile.")
+@click.option("--calibSamples", "calib_samples", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Calibration inputs to use (the first N).")
+@click.option("--calibMode", "calib_mode", type=click.Choice(CALIB_MODES), default="explicit", show_default=True,
+              help="explicit: Q/DQ graph (every flavour); implicit: TensorRT 10's IInt8EntropyCalibrator2.")
+@click.option("--preprocess", "preset", type=click.Choice(PRESET_CHOICES), default="auto", show_default=True,
+              help="Preprocessing of calibration and --eval images (as trtkit infer).")
+@click.option("--eval", "eval_data", type=click.Path(path_type=Path, file_okay=False),
+              help="Labelled data (MNIST IDX folder or DATA/<label>/*.png): top-1 of the built precision next to FP32.")
 @click.option("--noTF32", "no_tf32", is_flag=True, help="Disable TF32 tactics (trtexec --noTF32).")
 @click.option("--stronglyTyped", "strongly_typed", is_flag=True,
               help="Strongly typed network (always on for TensorRT 11 and RTX; trtexec --stronglyTyped).")
@@ -47,7 +62,9 @@ _PATH = click.Path(path_type=Path, dir_okay=False)
 @flavor_option
 @verbosity_options
 def build(
-    onnx: Path, save_engine: Path | None, fp16: bool, bf16: bool, int8: bool, best: bool, no_tf32: bool,
+    onnx: Path, save_engine: Path | None, fp16: bool, bf16: bool, int8: bool, best: bool, calib: Path | None,
+    calib_cache: Path | None, calib_algo: str | None, calib_samples: int, calib_mode: str, preset: str,
+    eval_data: Path | None, no_tf32: bool,
     strongly_typed: bool, mem_pool: str | None, min_shapes: tuple[str, ...], opt_shapes: tuple[str, ...],
     max_shapes: tuple[str, ...], timing_cache: Path | None, opt_level: int | None, max_aux_streams: int | None,
     hw_compat: str | None, version_compatible: bool, profiling_verbosity: str | None,
@@ -58,12 +75,19 @@ def build(
     \b
     Example: trtkit build --onnx mnist.onnx --fp16 --saveEngine mnist.plan
     """
+    from trtkit.preprocess import PreprocessOptions
+
     level = verbosity(verbose, quiet)
     log.set_verbosity(level)
+    precision = PrecisionOptions(
+        fp16=fp16, bf16=bf16, int8=int8, best=best, calib=calib, calib_cache=calib_cache, calib_algo=calib_algo,
+        calib_samples=calib_samples, calib_mode=calib_mode, preprocess=PreprocessOptions(preset=preset),
+    )
     options = BuildOptions(
         onnx=onnx,
         save_engine=save_engine,
-        precision=PrecisionOptions(fp16=fp16, bf16=bf16, int8=int8, best=best),
+        precision=precision,
+        eval_data=eval_data,
         no_tf32=no_tf32,
         strongly_typed=strongly_typed,
         mem_pool_sizes=parse_mem_pool_sizes(mem_pool) if mem_pool else {},

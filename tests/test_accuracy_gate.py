@@ -1,0 +1,72 @@
+"""The accuracy gate: what reduced precision costs on the 10,000 MNIST test images, measured through ONNX
+Runtime on the very graphs trtkit hands to a strongly typed TensorRT (a plan cannot run without a GPU), and
+those graphs built by the real TensorRT-RTX builder.
+
+FP16 must stay within 0.1 point of FP32 top-1; INT8, calibrated on training images (never test images),
+within 0.5 point. BF16 is built but not measured: ONNX Runtime has no BF16 kernels on the CPU.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trtkit.errors import TrtkitError
+from trtkit.eval import compare_precisions
+from trtkit.precision import PrecisionOptions, PreparedModel, prepare
+from trtkit.trt import Flavour
+
+pytest.importorskip("onnxruntime", reason="the gate runs ONNX Runtime (pip install 'trtkit[precision]')")
+pytest.importorskip("onnxconverter_common", reason="the gate converts graphs (pip install 'trtkit[precision]')")
+pytest.importorskip("tensorrt_rtx", reason="the gate builds with TensorRT-RTX (pip install 'trtkit[rtx]')")
+
+CALIBRATION_IMAGES = 1000  # from train-images-idx3-ubyte: the test images stay unseen
+LIMITS = {"fp16": 0.1, "int8": 0.5}  # points of top-1 accuracy below FP32
+
+
+@pytest.fixture(params=["model", "zoo_mnist8"])
+def onnx_model(request: pytest.FixtureRequest) -> Path:
+    """trtkit's own models/mnist.onnx (dynamic batch, opset 13+) and the zoo's mnist-8 (opset 8, batch 1)."""
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture
+def rtx() -> Flavour:
+    from trtkit.trt import load
+
+    return load("rtx")
+
+
+def build_with_rtx(prepared: PreparedModel, tmp_path: Path, name: str) -> bytes:
+    """Build exactly the graph that was evaluated; a refusal by TensorRT-RTX becomes the skip reason."""
+    from trtkit.builder import BuildOptions, build
+
+    assert prepared.onnx is not None and prepared.builder_flags == ()
+    graph = tmp_path / f"{name}.onnx"
+    graph.write_bytes(prepared.onnx)
+    try:
+        return build(BuildOptions(onnx=graph, flavor="rtx", verbosity=-1)).plan
+    except TrtkitError as e:
+        pytest.skip(f"TensorRT-RTX does not build the {name} graph: {e}")
+
+
+@pytest.mark.parametrize("precision", ["fp16", "int8"])
+def test_reduced_precision_costs_little_accuracy(
+    onnx_model: Path, mnist_dir: Path, rtx: Flavour, tmp_path: Path, precision: str
+) -> None:
+    options = PrecisionOptions(fp16=True) if precision == "fp16" else PrecisionOptions(
+        int8=True, calib=mnist_dir, calib_samples=CALIBRATION_IMAGES
+    )
+    prepared = prepare(onnx_model, options, rtx, strongly_typed=False)
+    comparison = compare_precisions(onnx_model, prepared, mnist_dir)
+    print(comparison.summary())
+    assert comparison.reference.count == 10_000 and comparison.reduced is not None
+    assert comparison.reference.accuracy > 98.0  # both models are real classifiers (98.9% and 99.5%)
+    assert comparison.delta is not None and abs(comparison.delta) <= LIMITS[precision], comparison.summary()
+    assert build_with_rtx(prepared, tmp_path, precision)
+
+
+def test_bf16_graph_builds(onnx_model: Path, rtx: Flavour, tmp_path: Path) -> None:
+    prepared = prepare(onnx_model, PrecisionOptions(bf16=True), rtx, strongly_typed=False)
+    assert build_with_rtx(prepared, tmp_path, "bf16")

@@ -1,0 +1,48 @@
+"""`trtkit eval`: top-1 accuracy of a plan or ONNX model on a labelled set; a thin mapping onto
+trtkit.eval.EvalOptions (trtexec has no such command: the flags follow `trtkit infer`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from trtkit import log
+from trtkit.cli.common import flavor_option, verbosity, verbosity_options
+from trtkit.cli.infer import BACKEND_CHOICES, PRESET_CHOICES
+
+
+@click.command("eval")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--split", type=click.Choice(("test", "train")), default="test", show_default=True,
+              help="MNIST IDX split: t10k-* (test) or train-* files.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate only the first N samples.")
+@click.option("--batch", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Samples per run where the model's batch dimension is dynamic.")
+@click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True,
+              help="auto: .onnx runs on ONNX Runtime, anything else is a TensorRT plan.")
+@click.option("--preprocess", "preset", type=click.Choice(PRESET_CHOICES), default="auto", show_default=True,
+              help="Image preset (as `trtkit infer`); auto: unit p/255 for MNIST IDX (white on black), else "
+              "invert for 1-channel and imagenet for 3-channel inputs.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (accuracy, per class, confusion).")
+@flavor_option
+@verbosity_options
+def eval_(model: Path, data: Path, split: str, limit: int | None, batch: int, backend: str, preset: str,
+          as_json: bool, flavor: str | None, verbose: bool, quiet: bool) -> None:
+    """Top-1 accuracy of MODEL (a TensorRT plan or .onnx) on DATA: an MNIST IDX folder
+    (t10k-images-idx3-ubyte.gz + labels) or one folder of images per class (DATA/<label>/*.png).
+
+    \b
+    Example: trtkit eval mnist.plan ../shared/data/mnist
+    """
+    from trtkit.eval import EvalOptions, evaluate
+    from trtkit.preprocess import PreprocessOptions
+
+    level = verbosity(verbose, quiet)
+    log.set_verbosity(level)
+    options = EvalOptions(model=model, data=data, split=split, limit=limit, batch=batch, backend=backend,
+                          preprocess=PreprocessOptions(preset=preset), flavor=flavor, verbosity=level)
+    result = evaluate(options)
+    click.echo(json.dumps(result.to_json(), indent=2) if as_json else "\n".join(result.summary()))
