@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from helpers import cli
 from onnx import TensorProto, helper, numpy_helper
 
 from trtkit.builder import BuildOptions, build, parse_mem_pool_sizes
-from trtkit.cli import main
 from trtkit.errors import UsageError
 from trtkit.profiles import ProfileSpec, parse_shape_spec, profiles_from_flags
 
@@ -25,16 +25,6 @@ pytest.importorskip("tensorrt_rtx", reason="tensorrt-rtx is not installed (pip i
 
 REPO = Path(__file__).resolve().parents[1]
 
-
-def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run trtkit in-process; return (exit code, stdout, stderr)."""
-    try:
-        main(args)
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def linear_model(path: Path, batch: str | int = "N", op: str = "MatMul") -> Path:
@@ -88,12 +78,9 @@ def test_dynamic_batch_one_profile(model: Path, tmp_path: Path) -> None:
 
 def test_dynamic_batch_two_profiles(model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     plan = tmp_path / "m.plan"
-    code, _, err = cli(
-        ["build", "--onnx", str(model), "--saveEngine", str(plan), "--skipInference",
+    code, _, err = cli(capsys, "build", "--onnx", str(model), "--saveEngine", str(plan), "--skipInference",
          "--minShapes=input:1x1x28x28", "--optShapes=input:1x1x28x28", "--maxShapes=input:4x1x28x28",
-         "--minShapes=input:5x1x28x28", "--optShapes=input:16x1x28x28", "--maxShapes=input:64x1x28x28"],
-        capsys,
-    )
+         "--minShapes=input:5x1x28x28", "--optShapes=input:16x1x28x28", "--maxShapes=input:64x1x28x28")
     assert code == 0, err
     assert "Optimization profile 0: input min 1x1x28x28 opt 1x1x28x28 max 4x1x28x28" in err
     assert "Optimization profile 1: input min 5x1x28x28 opt 16x1x28x28 max 64x1x28x28" in err
@@ -124,8 +111,8 @@ def test_timing_cache_on_rtx_is_ignored_with_a_warning(zoo_mnist8: Path, tmp_pat
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     """TensorRT-RTX deprecated its timing cache into no-ops: trtkit says so and writes no empty file."""
     cache = tmp_path / "timing.cache"
-    code, _, err = cli(["build", "--onnx", str(zoo_mnist8), "--timingCacheFile", str(cache), "--skipInference",
-                        "--flavor", "rtx"], capsys)
+    code, _, err = cli(capsys, "build", "--onnx", str(zoo_mnist8), "--timingCacheFile", str(cache), "--skipInference",
+                        "--flavor", "rtx")
     assert code == 0, err
     assert "--timingCacheFile ignored: TensorRT-RTX" in err
     assert not cache.exists()
@@ -146,11 +133,9 @@ def test_layer_info_export_is_parsed(zoo_mnist8: Path, tmp_path: Path) -> None:
 
 def test_builder_options_reach_the_config(zoo_mnist8: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = cli(
-        ["build", "--onnx", str(zoo_mnist8), "--saveEngine", str(tmp_path / "m.plan"), "--skipInference",
+        capsys, "build", "--onnx", str(zoo_mnist8), "--saveEngine", str(tmp_path / "m.plan"), "--skipInference",
          "--memPoolSize=workspace:64M,tacticSharedMem:48K", "--noTF32", "--builderOptimizationLevel=1",
-         "--maxAuxStreams=0", "--hardwareCompatibilityLevel=ampere+", "--profilingVerbosity=detailed"],
-        capsys,
-    )
+         "--maxAuxStreams=0", "--hardwareCompatibilityLevel=ampere+", "--profilingVerbosity=detailed")
     assert code == 0, err
 
 
@@ -183,7 +168,7 @@ def test_bad_onnx_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], conte
     elif isinstance(content, bytes):
         path.write_bytes(content)
     plan = tmp_path / "out.plan"
-    code, _, err = cli(["build", "--onnx", str(path), "--saveEngine", str(plan)], capsys)
+    code, _, err = cli(capsys, "build", "--onnx", str(path), "--saveEngine", str(plan))
     assert_one_line_error(code, err, "bad.onnx", needle, exit_code=2 if content == "dir" else 1)
     assert not plan.exists()
 
@@ -192,7 +177,7 @@ def test_unsupported_op_names_the_node(tmp_path: Path, capsys: pytest.CaptureFix
     model = linear_model(tmp_path / "odd.onnx", op="NoSuchOperator")
     plan = tmp_path / "odd.plan"
     plan.write_bytes(b"previous plan")
-    code, _, err = cli(["build", "--onnx", str(model), "--saveEngine", str(plan)], capsys)
+    code, _, err = cli(capsys, "build", "--onnx", str(model), "--saveEngine", str(plan))
     assert_one_line_error(code, err, "odd.onnx", "ONNX parser failed", "matmul", "NoSuchOperator")
     assert plan.read_bytes() == b"previous plan"  # untouched: plans are written atomically, only on success
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
@@ -219,28 +204,28 @@ def test_unsupported_op_names_the_node(tmp_path: Path, capsys: pytest.CaptureFix
 def test_bad_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], needles: list[str]) -> None:
     model = linear_model(tmp_path / "lin.onnx")
     plan = tmp_path / "lin.plan"
-    code, _, err = cli(["build", "--onnx", str(model), "--saveEngine", str(plan), *flags], capsys)
+    code, _, err = cli(capsys, "build", "--onnx", str(model), "--saveEngine", str(plan), *flags)
     assert_one_line_error(code, err, *needles, exit_code=code if code in (1, 2) else -1)
     assert not plan.exists()
 
 
 def test_conflicting_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     model = linear_model(tmp_path / "lin.onnx")
-    code, _, err = cli(["build", "--onnx", str(model), "--saveEngine", str(model)], capsys)
+    code, _, err = cli(capsys, "build", "--onnx", str(model), "--saveEngine", str(model))
     assert_one_line_error(code, err, "--saveEngine", "overwrite the ONNX model", exit_code=2)
-    code, _, err = cli(["build", "--onnx", str(model), "--verbose", "--quiet"], capsys)
+    code, _, err = cli(capsys, "build", "--onnx", str(model), "--verbose", "--quiet")
     assert code == 2 and "--verbose and --quiet" in err
 
 
 def test_trtexec_flag_not_supported_yet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = cli(["build", "--onnx", "m.onnx", "--useDLACore=0"], capsys)
+    code, _, err = cli(capsys, "build", "--onnx", "m.onnx", "--useDLACore=0")
     assert_one_line_error(code, err, "--useDLACore", "does not support yet", exit_code=2)
-    code, _, err = cli(["build", "--onnx", "m.onnx", "--frobnicate"], capsys)
+    code, _, err = cli(capsys, "build", "--onnx", "m.onnx", "--frobnicate")
     assert code == 2 and "No such option '--frobnicate'" in err and "Traceback" not in err
 
 
 def test_verbose_shows_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = cli(["build", "--onnx", str(tmp_path / "missing.onnx"), "--verbose"], capsys)
+    code, _, err = cli(capsys, "build", "--onnx", str(tmp_path / "missing.onnx"), "--verbose")
     assert code == 1 and "Traceback" in err and "missing.onnx: ONNX model not found" in err
 
 

@@ -8,21 +8,11 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from helpers import cli
 from onnx import numpy_helper
 
-from trtkit.cli import main
 from trtkit.compare import CompareOptions, run_compare
 from trtkit.feeds import InputOptions
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def perturbed(model: Path, out: Path, scale: float) -> Path:

@@ -9,8 +9,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from helpers import cli
 
-from trtkit.cli import main
 from trtkit.errors import TrtkitError
 from trtkit.eval import EvalOptions, compare_precisions, evaluate
 from trtkit.precision import PrecisionOptions, PreparedModel, prepare
@@ -18,15 +18,6 @@ from trtkit.trt import TensorRT10
 
 pytest.importorskip("onnxruntime", reason="eval of .onnx models runs ONNX Runtime (pip install 'trtkit[onnxruntime]')")
 
-
-def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_mnist_test_split_accuracy_and_confusion(zoo_mnist8: Path, mnist_dir: Path) -> None:
@@ -55,16 +46,16 @@ def test_folder_per_class(model: Path, samples: list[Path], tmp_path: Path) -> N
 
 
 def test_cli_prints_accuracy_and_json(zoo_mnist8: Path, mnist_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = cli(["eval", str(zoo_mnist8), str(mnist_dir), "--limit", "200"], capsys)
+    code, out, _ = cli(capsys, "eval", str(zoo_mnist8), str(mnist_dir), "--limit", "200")
     assert code == 0 and "Top-1 accuracy:" in out and "(200 samples" not in out and "/200)" in out
-    code, out, _ = cli(["eval", str(zoo_mnist8), str(mnist_dir), "--limit", "200", "--json"], capsys)
+    code, out, _ = cli(capsys, "eval", str(zoo_mnist8), str(mnist_dir), "--limit", "200", "--json")
     report = json.loads(out)
     assert code == 0 and report["count"] == 200
     assert report["correct"] == sum(row[i] for i, row in enumerate(report["confusion"]))
 
 
 def test_cli_bad_data_is_one_line(zoo_mnist8: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = cli(["eval", str(zoo_mnist8), str(tmp_path)], capsys)
+    code, out, err = cli(capsys, "eval", str(zoo_mnist8), str(tmp_path))
     assert code == 1 and out == ""
     assert err.strip().count("\n") == 0 and "class sub-folders" in err and str(tmp_path) in err
 

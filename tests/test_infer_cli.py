@@ -10,24 +10,14 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from helpers import cli
 from onnx import helper, numpy_helper
 from PIL import Image
 
-from trtkit.cli import main
 from trtkit.inputs import load_image
 
 REPO = Path(__file__).resolve().parents[1]
 
-
-def cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    """Run the trtkit entry point in-process: (exit code, stdout, stderr)."""
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def infer_json(capsys: pytest.CaptureFixture[str], *args: object) -> dict:
