@@ -1,0 +1,171 @@
+"""``trtkit bench`` as a function: pick the model and backend, make the inputs, measure, summarize, export.
+
+The command is a thin mapping onto :class:`ModelOptions` and :class:`trtkit.bench.options.BenchOptions`;
+``benchmark(ModelOptions(...), BenchOptions(...))`` is the same code path from Python. A plan runs on
+TensorRT (timed on the device by the backend's own loop); an ONNX model on ONNX Runtime (timed on the host),
+or, with ``backend="tensorrt"``, is built into a plan in memory first. With no model at all the bundled
+MNIST model (models/mnist.onnx) is used, and the log says so.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from trtkit import log
+from trtkit.backends.base import BACKEND_CHOICES, ONNX_SUFFIXES, Backend, open_backend
+from trtkit.bench.options import BenchOptions
+from trtkit.bench.stats import Summary, summarize
+from trtkit.bench.trace import BenchRun
+from trtkit.errors import TrtkitError, UsageError
+
+BUNDLED_MODEL = Path(__file__).resolve().parents[2] / "models" / "mnist.onnx"
+"""The repository's MNIST model, found from the package's location (the checkout's models/ directory)."""
+
+
+@dataclass
+class ModelOptions:
+    """What to measure, one field per trtexec flag."""
+
+    engine: Path | None = None  # --loadEngine (or the MODEL argument): a TensorRT plan
+    onnx: Path | None = None  # --onnx: run on ONNX Runtime, or build first with backend="tensorrt"
+    backend: str = "auto"  # --backend: auto (plan -> tensorrt, onnx -> onnxruntime), tensorrt, onnxruntime
+    save_engine: Path | None = None  # --saveEngine: keep the plan built from --onnx
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # --shapes
+    load_inputs: dict[str, Path] = field(default_factory=dict)  # --loadInputs
+    flavor: str | None = None  # --flavor
+    verbosity: int = 0  # --verbose / --quiet
+
+
+@dataclass
+class BenchResult:
+    """A finished benchmark: what ran, on what, and every figure of the report."""
+
+    model: Path
+    backend: str
+    device_timed: bool
+    input_shapes: dict[str, tuple[int, ...]]
+    run: BenchRun
+    summary: Summary
+
+
+def check_options(options: BenchOptions) -> None:
+    """Values trtexec rejects, refused before anything is loaded."""
+    if options.avg_runs < 1:
+        raise UsageError(f"--avgRuns={options.avg_runs}: must be at least 1")
+    bad = [p for p in options.percentiles if not 0.0 <= p <= 100.0]
+    if bad:
+        raise UsageError(f"--percentile: {bad[0]:g} is outside 0..100")
+    if options.iterations < 0 or options.duration_s < 0 or options.warm_up_ms < 0:
+        raise UsageError("--iterations, --duration and --warmUp must be >= 0")
+    if options.plot is not None:
+        from trtkit.bench.plot import check_plot_path
+
+        check_plot_path(options.plot)
+
+
+def choose_model(model: ModelOptions) -> tuple[Path, bool]:
+    """The model file and whether it is ONNX; the bundled MNIST model when none is named."""
+    if model.engine is not None and model.onnx is not None:
+        raise UsageError("give either a plan (MODEL or --loadEngine) or --onnx, not both")
+    if model.backend not in BACKEND_CHOICES:
+        raise UsageError(f"--backend {model.backend}: expected one of {', '.join(BACKEND_CHOICES)}")
+    named = model.onnx if model.onnx is not None else model.engine
+    if named is not None:
+        path = Path(named)
+        if not path.is_file():
+            what = "is a directory, expected a model file" if path.is_dir() else "model not found"
+            raise TrtkitError(f"{path}: {what}")
+        return path, model.onnx is not None or path.suffix.lower() in ONNX_SUFFIXES
+    if not BUNDLED_MODEL.is_file():
+        raise TrtkitError(f"no model given, and the bundled {BUNDLED_MODEL} is missing; name a plan "
+                          "(trtkit bench model.plan) or an ONNX model (--onnx model.onnx)")
+    log.info("no model given: using models/mnist.onnx (bundled MNIST)")
+    return BUNDLED_MODEL, True
+
+
+@contextmanager
+def open_bench_backend(model: ModelOptions) -> Iterator[tuple[Path, Backend]]:
+    """The backend that runs the chosen model; an ONNX model with backend="tensorrt" is built first."""
+    path, is_onnx = choose_model(model)
+    if model.save_engine is not None and not (is_onnx and model.backend == "tensorrt"):
+        raise UsageError("--saveEngine keeps the plan built from --onnx with --backend tensorrt; nothing is built here")
+    options = {"flavor": model.flavor, "verbosity": model.verbosity}
+    if is_onnx and model.backend == "tensorrt":
+        from trtkit.builder import BuildOptions, build
+        from trtkit.profiles import ProfileSpec
+
+        profiles = [ProfileSpec(dict(model.shapes), dict(model.shapes), dict(model.shapes))] if model.shapes else []
+        result = build(BuildOptions(onnx=path, save_engine=model.save_engine, profiles=profiles, flavor=model.flavor,
+                                    verbosity=model.verbosity))
+        with tempfile.TemporaryDirectory(prefix="trtkit-bench-") as scratch:
+            plan = model.save_engine or Path(scratch) / f"{path.stem}.plan"
+            if model.save_engine is None:
+                plan.write_bytes(result.plan)
+            with open_backend(plan, "tensorrt", **options) as backend:
+                yield path, backend
+        return
+    with open_backend(path, model.backend, **options) as backend:
+        yield path, backend
+
+
+def make_feeds(backend: Backend, model: ModelOptions) -> dict[str, np.ndarray]:
+    """One feed per input, as every trtkit command makes them: --loadInputs files, else seeded random data,
+    in the shapes --shapes gives (dynamic dimensions it leaves out become 1, with a warning)."""
+    from trtkit.feeds import InputOptions, fmt, make_runs
+
+    (run,) = make_runs(backend.inputs, InputOptions(load_inputs=model.load_inputs, shapes=model.shapes),
+                       random=True).runs
+    for name, array in run.feeds.items():
+        source = model.load_inputs.get(name, "random values")
+        log.info(f"Input binding for {name} with dimensions {fmt(array.shape)} is created ({source}).")
+    return run.feeds
+
+
+def is_device_timed(backend: Backend) -> bool:
+    """Backends that override :meth:`Backend.bench` time on the device; the default host loop cannot."""
+    return type(backend).bench is not Backend.bench
+
+
+def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
+    """Measure like trtexec and write the files ``options`` asks for (--exportTimes, --exportProfile, --plot)."""
+    check_options(options)
+    with open_bench_backend(model) as (path, backend):
+        device = is_device_timed(backend)
+        log.info(f"Model: {path} on {backend.name} ({'device' if device else 'host'}-timed)")
+        feeds = make_feeds(backend, model)
+        log.info("Starting inference")
+        run = backend.bench(feeds, options)
+        name = backend.name
+    if len(run.trace) == 0:
+        raise TrtkitError(f"{path}: the run recorded no timed queries; raise --iterations or --duration")
+    summary = summarize(run.trace, run.walltime_ms, options.percentiles, device=device)
+    result = BenchResult(path, name, device, {k: tuple(np.shape(v)) for k, v in feeds.items()}, run, summary)
+    write_exports(result, options)
+    return result
+
+
+def write_exports(result: BenchResult, options: BenchOptions) -> None:
+    """--exportTimes, --exportProfile and --plot, each written atomically."""
+    from trtkit.bench import export
+
+    run = result.run
+    if options.export_times is not None:
+        export.export_times(options.export_times, run.trace)
+        log.info(f"Timing trace of {len(run.trace)} queries written to {options.export_times}")
+    if options.export_profile is not None:
+        if run.layer_times_ms:
+            export.export_profile(options.export_profile, run.layer_times_ms)
+            log.info(f"Per-layer profile written to {options.export_profile}")
+        else:
+            log.warning(f"--exportProfile: the {result.backend} backend recorded no layer times; nothing written")
+    if options.plot is not None:
+        from trtkit.bench.plot import save_plot
+
+        save_plot(options.plot, run.trace, result.summary, f"{result.model.name} on {result.backend}")
+        log.info(f"Latency plot written to {options.plot}")

@@ -1,0 +1,69 @@
+"""trtexec's JSON exports (--exportTimes, --exportProfile) in trtexec's own layout, so that tools built for
+trtexec files read trtkit's: TensorRT Engine Explorer (trex) takes ``latencyMs`` from every timing record and
+keeps the profile records of 4-5 keys (``name``, ``timeMs``, ``averageMs``, ``medianMs``, ``percentage``),
+skipping the leading ``{"count": N}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from trtkit.bench.stats import LayerTimes, layer_profile, timings
+from trtkit.files import write_atomic
+
+# trtexec exportJSONTrace keys (TensorRT 8.5 and later), in its order, and the trace field behind each.
+TIMES_KEYS = (
+    ("startEnqMs", "startEnqMs"),
+    ("endEnqMs", "endEnqMs"),
+    ("startH2dMs", "startH2DMs"),
+    ("endH2dMs", "endH2DMs"),
+    ("startComputeMs", "startComputeMs"),
+    ("endComputeMs", "endComputeMs"),
+    ("startD2hMs", "startD2HMs"),
+    ("endD2hMs", "endD2HMs"),
+)
+DURATION_KEYS = (("h2dMs", "h2d"), ("computeMs", "compute"), ("d2hMs", "d2h"), ("latencyMs", "latency"))
+
+
+def _json_array(records: list[dict[str, object]]) -> bytes:
+    """One record per line, as trtexec writes them (``[``, ``  {..}``, ``, {..}``, ``]``)."""
+    lines = ["["]
+    for i, record in enumerate(records):
+        lines.append(("  " if i == 0 else ", ") + json.dumps(record))
+    lines.append("]")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def times_records(trace: np.ndarray) -> list[dict[str, object]]:
+    """One trtexec timing record per query, ordered by H2D start as trtexec sorts its trace."""
+    ordered = trace[np.argsort(trace["startH2DMs"], kind="stable")]
+    durations = timings(ordered)
+    columns = [(key, ordered[field].tolist()) for key, field in TIMES_KEYS]
+    columns += [(key, durations[metric].tolist()) for key, metric in DURATION_KEYS]
+    return [{key: values[i] for key, values in columns} for i in range(len(ordered))]
+
+
+def export_times(path: str | os.PathLike[str], trace: np.ndarray) -> Path:
+    """--exportTimes: the timed queries (warm-up excluded) as trtexec's JSON array."""
+    return write_atomic(path, _json_array(times_records(trace)))
+
+
+def profile_records(layer_times: LayerTimes) -> list[dict[str, object]]:
+    """``[{"count": N}, {"name", "timeMs", "averageMs", "medianMs", "percentage"}, ...]`` in layer order."""
+    count, rows, _ = layer_profile(layer_times)
+    records: list[dict[str, object]] = [{"count": count}]
+    records += [
+        {"name": r.name, "timeMs": r.time_ms, "averageMs": r.average_ms, "medianMs": r.median_ms,
+         "percentage": r.percentage}
+        for r in rows
+    ]
+    return records
+
+
+def export_profile(path: str | os.PathLike[str], layer_times: LayerTimes) -> Path:
+    """--exportProfile: per-layer times as trtexec's JSON array."""
+    return write_atomic(path, _json_array(profile_records(layer_times)))
