@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+"""trtkit's TensorRT data path against bare pycuda, measured side by side on one GPU (not a timed test).
+
+Targets (the H100 of the device machine; a stand-in engine that launches one real kernel per run):
+  T1  launch overhead: trtkit's per-iteration host time minus a bare pycuda launch loop of the same kernel
+      <= 2 us. Reported two ways: the enqueue time trtexec reports per iteration (host clock around the
+      enqueue), and the whole loop iteration (Total Host Walltime / queries) with its event records.
+  T2  --useCudaGraph: <= 4 us per iteration (enqueue time, and whole loop iteration).
+  T3  H2D and D2H of a 64 MiB tensor >= 95% of a bare pinned pycuda copy's bandwidth.
+
+Every figure is the median of --reps repetitions, the variants interleaved (A, B, A, B, ...) so that clock
+and thermal drift hit all of them alike. The stand-in runs unchecked here (tests/gpu/standin_engine.py,
+checked=False): its signature-checking wrapper costs Python time the real bindings do not. The stand-in's
+own cost is printed too (its execute_async_v3 called in a bare loop), so the rest can be attributed.
+
+    python3 scripts/bench_gpu.py --json bench_gpu.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+for entry in (REPO, REPO / "tests", REPO / "tests" / "gpu"):
+    if str(entry) not in sys.path:
+        sys.path.insert(0, str(entry))
+
+MiB = 1 << 20
+COPY_BYTES = 64 * MiB
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+class Bench:
+    """Everything the measurements share: the GPU, the kernels, the engines and their runners."""
+
+    def __init__(self, launches: int) -> None:
+        import numpy as np
+        import pycuda.driver as drv
+        import standin_engine as se
+
+        from trtkit import cuda
+        from trtkit.backends.tensorrt import TensorRTBackend
+
+        self.np, self.drv, self.se, self.cuda = np, drv, se, cuda
+        self.launches = launches
+        self.device = cuda.Device()
+        self.kernels = se.Kernels()
+        rng = np.random.default_rng(0)
+        self.mnist = se.make_engine(se.mnist_spec(), self.kernels, checked=False)
+        self.runner = TensorRTBackend.from_engine(self.mnist, se.flavour(checked=False))
+        self.mnist_feeds = {"Input3": se.mnist_input(rng)}
+        count = COPY_BYTES // 4
+        self.scale = se.make_engine(se.scale_spec(count), self.kernels, checked=False)
+        self.copier = TensorRTBackend.from_engine(self.scale, se.flavour(checked=False))
+        self.copy_feeds = {"x": rng.standard_normal(count).astype(np.float32)}
+        self._bare_setup()
+
+    def _bare_setup(self) -> None:
+        """The same kernel launched through plain pycuda, on the same buffers as the runner's."""
+        drv, cuda = self.drv, self.cuda
+        self.stream = cuda.new_stream()
+        execution = self.runner._main
+        execution.prepare({"Input3": (1, 1, 28, 28)})
+        engine = self.se.impl_of(self.mnist)
+        self.function = self.kernels.pycuda.get_function("weighted_rows")
+        self.function.prepare("PPPiiiP")
+        self.args = (
+            execution.buffers["Input3"].device, int(engine._weights), execution.buffers["Plus214_Output_0"].device,
+            1, self.se.MNIST_K, self.se.MNIST_N, int(engine.launch_counter),
+        )
+        self.pinned = drv.pagelocked_empty(COPY_BYTES, self.np.uint8)
+        self.pinned[:] = self.np.frombuffer(self.copy_feeds["x"].tobytes(), self.np.uint8)
+        self.device_buffer = drv.mem_alloc(COPY_BYTES)
+
+    # ---- launch overhead ------------------------------------------------------------------------------
+
+    def bare_launch_us(self) -> float:
+        """Per launch: a Python loop of prepared async launches of the kernel, then one sync."""
+        launch, stream, args = self.function.prepared_async_call, self.stream, self.args
+        grid, block = (1, 1), (32 * self.se.MNIST_N, 1, 1)
+        launch(grid, block, stream, *args)
+        stream.synchronize()
+        start = time.perf_counter()
+        for _ in range(self.launches):
+            launch(grid, block, stream, *args)
+        stream.synchronize()
+        return (time.perf_counter() - start) / self.launches * 1e6
+
+    def standin_execute_us(self) -> float:
+        """Per call: the stand-in's own execute_async_v3 (cuda-python launch + Python) in a bare loop."""
+        execution = self.runner._main
+        execute, handle = execution.context.execute_async_v3, execution.handle
+        execute(handle)
+        execution.stream.synchronize()
+        start = time.perf_counter()
+        for _ in range(self.launches):
+            execute(handle)
+        execution.stream.synchronize()
+        return (time.perf_counter() - start) / self.launches * 1e6
+
+    def bare_graph_us(self) -> float:
+        """Per replay: cuGraphLaunch of a graph holding the kernel, called directly from cuda-python."""
+        from cuda.bindings import driver as cu
+
+        def enqueue() -> bool:
+            self.function.prepared_async_call((1, 1), (32 * self.se.MNIST_N, 1, 1), self.stream, *self.args)
+            return True
+
+        graph = self.cuda.CudaGraph.capture(self.stream, enqueue)
+        assert graph is not None
+        try:
+            launch, executable, handle = cu.cuGraphLaunch, graph._exec, graph._stream
+            launch(executable, handle)
+            self.stream.synchronize()
+            start = time.perf_counter()
+            for _ in range(self.launches):
+                launch(executable, handle)
+            self.stream.synchronize()
+            return (time.perf_counter() - start) / self.launches * 1e6
+        finally:
+            graph.close()
+
+    def trtkit_us(self, graph: bool) -> tuple[float, float]:
+        """(median enqueue time, whole iteration = walltime / queries) of trtkit's bench loop, in us."""
+        from trtkit.bench.options import BenchOptions
+
+        options = BenchOptions(warm_up_ms=20.0, iterations=self.launches, duration_s=0.0, no_data_transfers=True,
+                               use_cuda_graph=graph, progress=False)
+        run = self.runner.bench(self.mnist_feeds, options)
+        enqueue = run.trace["endEnqMs"] - run.trace["startEnqMs"]
+        return float(self.np.median(enqueue)) * 1e3, run.walltime_ms / len(run.trace) * 1e3
+
+    def event_record_us(self) -> float:
+        """Per call: pycuda Event.record on a stream (what each trace row costs, 2 to 4 times)."""
+        event = self.cuda.new_event()
+        record, stream = event.record, self.stream
+        start = time.perf_counter()
+        for _ in range(self.launches):
+            record(stream)
+        stream.synchronize()
+        return (time.perf_counter() - start) / self.launches * 1e6
+
+    def event_elapsed_us(self) -> float:
+        """Per call: pycuda Event.time_since between two completed events (2 to 4 per trace row)."""
+        first, second = self.cuda.new_event(), self.cuda.new_event()
+        first.record(self.stream)
+        second.record(self.stream)
+        second.synchronize()
+        elapsed = second.time_since
+        start = time.perf_counter()
+        for _ in range(self.launches):
+            elapsed(first)
+        return (time.perf_counter() - start) / self.launches * 1e6
+
+    def completed_event_us(self) -> tuple[float, float]:
+        """Per call on an event already reached: (pycuda query, pycuda synchronize of a blocking-sync event),
+        what the loop pays to collect an iteration that has finished."""
+        event = self.cuda.new_event()
+        event.record(self.stream)
+        event.synchronize()
+        costs = []
+        for call in (event.query, event.synchronize):
+            start = time.perf_counter()
+            for _ in range(self.launches):
+                call()
+            costs.append((time.perf_counter() - start) / self.launches * 1e6)
+        return costs[0], costs[1]
+
+    def cuda_python_event_us(self) -> tuple[float, float]:
+        """Per call through cuda-python instead of pycuda: (cuEventRecord, cuEventElapsedTime), to tell
+        whether another binding would make the per-iteration events cheaper (informational)."""
+        from cuda.bindings import driver as cu
+
+        first, second = self.cuda.check(cu.cuEventCreate(0), "event"), self.cuda.check(cu.cuEventCreate(0), "event")
+        stream = cu.CUstream(self.stream.handle)
+        try:
+            record, elapsed = cu.cuEventRecord, cu.cuEventElapsedTime
+            start = time.perf_counter()
+            for _ in range(self.launches):
+                record(first, stream)
+            record_us = (time.perf_counter() - start) / self.launches * 1e6
+            record(second, stream)
+            self.stream.synchronize()
+            start = time.perf_counter()
+            for _ in range(self.launches):
+                elapsed(first, second)
+            return record_us, (time.perf_counter() - start) / self.launches * 1e6
+        finally:
+            cu.cuEventDestroy(first)
+            cu.cuEventDestroy(second)
+
+    # ---- bandwidth --------------------------------------------------------------------------------------
+
+    def bare_copy_gbps(self, copies: int = 20) -> tuple[float, float]:
+        """(H2D, D2H) GB/s of a pinned 64 MiB pycuda async copy, timed with events (median of ``copies``)."""
+        drv, stream = self.drv, self.stream
+        start, end = self.cuda.new_event(), self.cuda.new_event()
+
+        def timed(copy: Callable[[], None]) -> float:
+            samples = []
+            for _ in range(copies):
+                start.record(stream)
+                copy()
+                end.record(stream)
+                end.synchronize()
+                samples.append(end.time_since(start))
+            return COPY_BYTES / (_median(samples) * 1e-3) / 1e9
+
+        h2d = timed(lambda: drv.memcpy_htod_async(self.device_buffer, self.pinned, stream))
+        d2h = timed(lambda: drv.memcpy_dtoh_async(self.pinned, self.device_buffer, stream))
+        return h2d, d2h
+
+    def trtkit_copy_gbps(self, iterations: int = 20) -> tuple[float, float]:
+        """(H2D, D2H) GB/s from trtkit's bench trace of the 64 MiB stand-in engine (median per phase)."""
+        from trtkit.bench.options import BenchOptions
+
+        run = self.copier.bench(self.copy_feeds, BenchOptions(warm_up_ms=0.0, iterations=iterations,
+                                                               duration_s=0.0, progress=False))
+        h2d = float(self.np.median(run.trace["endH2DMs"] - run.trace["startH2DMs"]))
+        d2h = float(self.np.median(run.trace["endD2HMs"] - run.trace["startD2HMs"]))
+        return COPY_BYTES / (h2d * 1e-3) / 1e9, COPY_BYTES / (d2h * 1e-3) / 1e9
+
+    def check_outputs(self) -> None:
+        """The timed paths computed the right thing (so the numbers are not those of a broken path)."""
+        np = self.np
+        out = self.runner.run(self.mnist_feeds)["Plus214_Output_0"]
+        np.testing.assert_array_equal(out, self.se.mnist_expected(self.mnist, self.mnist_feeds["Input3"]))
+        y = self.copier.run(self.copy_feeds)["y"]
+        np.testing.assert_array_equal(y, 2 * self.copy_feeds["x"])
+
+    def close(self) -> None:
+        self.device_buffer.free()
+        self.pinned.base.free()
+        self.runner.close()
+        self.copier.close()
+        self.se.free_engine(self.mnist)
+        self.se.free_engine(self.scale)
+        self.kernels.close()
+        self.device.close()
+
+
+def measure(bench: Bench, reps: int) -> dict[str, list[float]]:
+    """Every variant once per repetition, in the same order each time (interleaved)."""
+    samples: dict[str, list[float]] = {}
+
+    def add(name: str, value: float) -> None:
+        samples.setdefault(name, []).append(value)
+
+    for _ in range(reps):
+        add("bare_launch_us", bench.bare_launch_us())
+        add("standin_execute_us", bench.standin_execute_us())
+        enqueue, iteration = bench.trtkit_us(graph=False)
+        add("trtkit_enqueue_us", enqueue)
+        add("trtkit_iteration_us", iteration)
+        add("bare_graph_launch_us", bench.bare_graph_us())
+        enqueue, iteration = bench.trtkit_us(graph=True)
+        add("trtkit_graph_enqueue_us", enqueue)
+        add("trtkit_graph_iteration_us", iteration)
+        add("event_record_us", bench.event_record_us())
+        add("event_elapsed_us", bench.event_elapsed_us())
+        query, sync = bench.completed_event_us()
+        add("event_query_done_us", query)
+        add("event_sync_done_us", sync)
+        record, elapsed = bench.cuda_python_event_us()
+        add("cuda_python_record_us", record)
+        add("cuda_python_elapsed_us", elapsed)
+        h2d, d2h = bench.bare_copy_gbps()
+        add("bare_h2d_gbps", h2d)
+        add("bare_d2h_gbps", d2h)
+        h2d, d2h = bench.trtkit_copy_gbps()
+        add("trtkit_h2d_gbps", h2d)
+        add("trtkit_d2h_gbps", d2h)
+    return samples
+
+
+def targets(m: dict[str, float]) -> list[dict[str, Any]]:
+    """The targets as rows: what is compared, the measured value, the limit, and PASS/FAIL."""
+    rows = [
+        ("T1 enqueue - bare launch (us)", m["trtkit_enqueue_us"] - m["bare_launch_us"], "<=", 2.0),
+        ("T1 iteration - bare launch (us)", m["trtkit_iteration_us"] - m["bare_launch_us"], "<=", 2.0),
+        ("T2 graph enqueue (us)", m["trtkit_graph_enqueue_us"], "<=", 4.0),
+        ("T2 graph iteration (us)", m["trtkit_graph_iteration_us"], "<=", 4.0),
+        ("T3 H2D trtkit/bare", m["trtkit_h2d_gbps"] / m["bare_h2d_gbps"], ">=", 0.95),
+        ("T3 D2H trtkit/bare", m["trtkit_d2h_gbps"] / m["bare_d2h_gbps"], ">=", 0.95),
+    ]
+    return [
+        {"target": name, "value": value, "limit": f"{op} {limit:g}",
+         "pass": value <= limit if op == "<=" else value >= limit}
+        for name, value, op, limit in rows
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, required=True, help="write the numbers and verdicts here")
+    parser.add_argument("--reps", type=int, default=7, help="interleaved repetitions (median reported)")
+    parser.add_argument("--launches", type=int, default=3000, help="launches per launch-overhead sample")
+    args = parser.parse_args(argv)
+    bench = Bench(args.launches)
+    try:
+        bench.check_outputs()
+        samples = measure(bench, args.reps)
+        bench.check_outputs()
+        return report(samples, bench.device.name, args)
+    finally:
+        bench.close()
+
+
+def report(samples: dict[str, list[float]], device_name: str, args: argparse.Namespace) -> int:
+    """Print the table and verdicts, write the JSON; exit status 1 when a target is missed."""
+    from trtkit.files import write_atomic
+
+    medians = {name: _median(values) for name, values in samples.items()}
+    # What trtkit adds on top of the stand-in's own execute_async_v3 (informational; no target).
+    medians["trtkit_enqueue_minus_standin_us"] = medians["trtkit_enqueue_us"] - medians["standin_execute_us"]
+    medians["trtkit_iteration_minus_standin_us"] = medians["trtkit_iteration_us"] - medians["standin_execute_us"]
+    verdicts = targets(medians)
+    print(f"\n{device_name}: medians of {args.reps} interleaved repetitions")
+    for name, value in medians.items():
+        spread = f"{min(samples[name]):.2f}..{max(samples[name]):.2f}" if name in samples else "derived"
+        print(f"  {name:34s} {value:9.2f}   ({spread})")
+    print()
+    for row in verdicts:
+        print(f"  {row['target']:34s} {row['value']:8.3f}  {row['limit']:8s}  {'PASS' if row['pass'] else 'FAIL'}")
+    result = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "device": device_name,
+        "reps": args.reps,
+        "launches_per_sample": args.launches,
+        "copy_bytes": COPY_BYTES,
+        "medians": medians,
+        "samples": samples,
+        "targets": verdicts,
+    }
+    write_atomic(args.json, json.dumps(result, indent=2).encode())
+    return 0 if all(row["pass"] for row in verdicts) else 1
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""trtkit's TensorRT bench loop on a real GPU: trtexec's trace rows from CUDA events, --useCudaGraph,
+--noDataTransfers, --infStreams, --useSpinWait, --dumpProfile and --dumpOutput."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+import pytest
+from standin_engine import impl_of, launches, live_contexts, mnist_expected, mnist_input, mnist_spec
+
+from trtkit.bench.options import BenchOptions
+from trtkit.bench.trace import TRACE_FIELDS, BenchRun
+from trtkit.errors import TrtkitError
+
+pytestmark = pytest.mark.gpu
+Runners = Callable[..., tuple[Any, Any]]
+PHASES = TRACE_FIELDS[3:]  # startH2DMs ... endD2HMs, in the order they happen
+
+
+def _options(**changes: Any) -> BenchOptions:
+    return BenchOptions(**{"warm_up_ms": 0.0, "iterations": 40, "duration_s": 0.0, "progress": False, **changes})
+
+
+def _check_rows(run: BenchRun, streams: int = 1) -> None:
+    """Every row is ordered in time; rows of one stream do not overlap (one stream runs one at a time)."""
+    trace = run.trace
+    assert sorted(set(trace["stream"].tolist())) == list(range(streams))
+    assert np.all(trace["endEnqMs"] >= trace["startEnqMs"])
+    for earlier, later in pairwise(PHASES):
+        assert np.all(trace[later] >= trace[earlier]), f"{later} before {earlier}"
+    assert min(trace["startH2DMs"].min(), trace["startEnqMs"].min()) == 0.0, "times start at the measured run"
+    for stream in range(streams):
+        rows = trace[trace["stream"] == stream]
+        assert np.all(rows["startH2DMs"][1:] >= rows["endD2HMs"][:-1] - 1e-3), "iterations of a stream overlap"
+    assert run.walltime_ms > 0.0
+
+
+def test_trace_rows_are_ordered_and_each_iteration_ran(runner_factory: Runners, rng: np.random.Generator) -> None:
+    engine, backend = runner_factory(mnist_spec())
+    x = mnist_input(rng)
+    run = backend.bench({"Input3": x}, _options(dump_output=True))
+    assert len(run.trace) >= 40
+    _check_rows(run)
+    assert np.all(run.trace["endH2DMs"] > run.trace["startH2DMs"]), "H2D copies take time"
+    assert launches(engine) == len(run.trace) == impl_of(backend._main.context).executions
+    np.testing.assert_array_equal(run.outputs["Plus214_Output_0"], mnist_expected(engine, x))
+    assert run.layer_times_ms is None
+
+
+def test_warm_up_is_run_but_not_reported_and_duration_is_honoured(runner_factory: Runners,
+                                                                  rng: np.random.Generator) -> None:
+    engine, backend = runner_factory(mnist_spec())
+    run = backend.bench({"Input3": mnist_input(rng)}, _options(warm_up_ms=50.0, duration_s=0.2, iterations=5))
+    _check_rows(run)
+    assert launches(engine) > len(run.trace), "warm-up iterations ran"
+    assert run.trace["startComputeMs"].max() >= 150.0, "the run lasted about --duration"
+
+
+def test_cuda_graph_replays_the_captured_enqueue(runner_factory: Runners, rng: np.random.Generator) -> None:
+    engine, backend = runner_factory(mnist_spec())
+    x = mnist_input(rng)
+    run = backend.bench({"Input3": x}, _options(use_cuda_graph=True, dump_output=True))
+    _check_rows(run)
+    assert impl_of(backend._main.context).executions == 2, "one warm enqueue and one captured, then replays"
+    assert launches(engine) == 1 + len(run.trace), "each replay ran the kernel once; capture ran nothing"
+    np.testing.assert_array_equal(run.outputs["Plus214_Output_0"], mnist_expected(engine, x))
+
+
+def test_no_data_transfers_gives_zero_length_copies(runner_factory: Runners, rng: np.random.Generator) -> None:
+    engine, backend = runner_factory(mnist_spec())
+    x = mnist_input(rng)
+    run = backend.bench({"Input3": x}, _options(no_data_transfers=True, dump_output=True))
+    _check_rows(run)
+    trace = run.trace
+    assert np.all(trace["startH2DMs"] == trace["endH2DMs"]) and np.all(trace["endH2DMs"] == trace["startComputeMs"])
+    assert np.all(trace["startD2HMs"] == trace["endD2HMs"]) and np.all(trace["startD2HMs"] == trace["endComputeMs"])
+    np.testing.assert_array_equal(run.outputs["Plus214_Output_0"], mnist_expected(engine, x))
+
+
+def test_two_streams_each_run_their_own_context(runner_factory: Runners, rng: np.random.Generator) -> None:
+    engine, backend = runner_factory(mnist_spec())
+    run = backend.bench({"Input3": mnist_input(rng)}, _options(inf_streams=2, iterations=30))
+    _check_rows(run, streams=2)
+    assert all(np.count_nonzero(run.trace["stream"] == s) >= 30 for s in (0, 1))
+    assert launches(engine) == len(run.trace)
+    assert len(live_contexts(engine)) == 1, "the extra stream's context is freed after the run"
+
+
+def test_two_streams_of_a_dynamic_engine_hold_one_profile_each(runner_factory: Runners,
+                                                               rng: np.random.Generator) -> None:
+    engine, backend = runner_factory(mnist_spec(dynamic=True))
+    x = mnist_input(rng, 4)
+    run = backend.bench({"input": x}, _options(inf_streams=2, use_cuda_graph=True, dump_output=True))
+    _check_rows(run, streams=2)
+    np.testing.assert_array_equal(run.outputs["scores"], mnist_expected(engine, x))
+    assert impl_of(engine).errors == []
+    with pytest.raises(TrtkitError, match="--infStreams"):
+        backend.bench({"input": x}, _options(inf_streams=3))
+    assert len(live_contexts(engine)) == 1
+
+
+def test_spin_wait_polls_events(runner_factory: Runners, rng: np.random.Generator) -> None:
+    engine, backend = runner_factory(mnist_spec())
+    run = backend.bench({"Input3": mnist_input(rng)}, _options(use_spin_wait=True))
+    _check_rows(run)
+    assert launches(engine) == len(run.trace)
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_dump_profile_reports_mean_layer_times(runner_factory: Runners, rng: np.random.Generator,
+                                               separate: bool) -> None:
+    engine, backend = runner_factory(mnist_spec())
+    run = backend.bench({"Input3": mnist_input(rng)}, _options(dump_profile=True, separate_profile_run=separate))
+    assert run.layer_times_ms is not None and set(run.layer_times_ms) == {"weighted_rows"}
+    assert 0.0 < run.layer_times_ms["weighted_rows"] < 100.0
+    runs = 2 if separate else 1
+    assert launches(engine) == runs * len(run.trace)
+    assert impl_of(backend._main.context).profiler is None, "the profiler is detached afterwards"

@@ -1,0 +1,341 @@
+"""The TensorRT runner: deserialize a plan, pick optimization profiles, bind pinned/device buffers, and run
+named arrays through ``execute_async_v3`` on a non-default stream (pycuda), for every flavour.
+
+One :class:`Execution` is one execution context with its own stream and buffers: ``run``/``bind`` use the
+backend's own, and ``trtkit bench --infStreams N`` adds N-1 more for the duration of the benchmark. For an
+engine with dynamic shapes TensorRT lets contexts in concurrent use share no optimization profile, so each
+takes the first profile whose [min, max] ranges contain the input shapes and that no other context holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from trtkit import cuda
+from trtkit.backends.base import Backend, TensorInfo
+from trtkit.errors import TrtkitError
+from trtkit.files import read_bytes
+from trtkit.trt import Flavour, load
+
+if TYPE_CHECKING:
+    import tensorrt as trt
+
+    from trtkit.bench.options import BenchOptions
+    from trtkit.bench.trace import BenchRun
+
+Shape = tuple[int, ...]
+REBUILD = "rebuild it on this machine with trtkit build"
+NEED_GPU = "run it on a machine with an NVIDIA GPU and a driver recent enough for this TensorRT"
+# Substrings of TensorRT's deserialization errors -> what they mean for the user, and what to do.
+_PLAN_PROBLEMS = (
+    ("magicTag", "is not a TensorRT plan, or was built by another TensorRT version or flavour", REBUILD),
+    ("serialization version", "was built by another TensorRT version or flavour", REBUILD),
+    ("blobSize", "is truncated or corrupt", REBUILD),
+    ("minBufferSize", "is truncated or corrupt (too short to be a plan)", REBUILD),
+    ("compute capability", "was built for another GPU", REBUILD),
+    ("not compatible with this device", "was built for another GPU", REBUILD),
+    ("cudaError 35", "cannot run here: the NVIDIA driver is missing or too old", NEED_GPU),
+    ("cudaError 100", "cannot run here: no CUDA GPU is visible", NEED_GPU),
+)
+
+
+def _fmt(shape: Sequence[int]) -> str:
+    return "x".join("?" if d < 0 else str(d) for d in shape) or "scalar"
+
+
+def plan_error(path: Path, flavour: Flavour, errors: Sequence[str]) -> TrtkitError:
+    """One line for a plan TensorRT refused: the file, the likely cause (from the first error that names
+    one), what to do, and TensorRT's first error in its own words."""
+    causes = ((meaning, todo) for error in errors for key, meaning, todo in _PLAN_PROBLEMS if key in error)
+    meaning, todo = next(causes, ("cannot be deserialized", REBUILD))
+    said = errors[0] if errors else "no error was logged"
+    return TrtkitError(f"{path}: this plan {meaning}; {todo} ({flavour}: {said})")
+
+
+class Execution:
+    """One execution context, its stream and one pinned/device buffer pair per I/O tensor."""
+
+    def __init__(self, backend: TensorRTBackend) -> None:
+        self.backend = backend
+        self.context: trt.IExecutionContext | None = backend.engine.create_execution_context()
+        if self.context is None:
+            raise TrtkitError(f"TensorRT could not create an execution context: {backend.last_error()}")
+        self.stream = cuda.new_stream()
+        self.handle: int = self.stream.handle
+        self.buffers = {info.name: cuda.HostDeviceBuffer() for info in (*backend.inputs, *backend.outputs)}
+        self.shapes: dict[str, Shape] = {}
+        self.profile: int | None = None
+        self.generation = 0  # bumped whenever shapes or addresses change: bound callables check it
+
+    def prepare(self, shapes: Mapping[str, Shape], taken: frozenset[int] = frozenset()) -> None:
+        """Select a profile, set the input shapes and size/bind the buffers; nothing when nothing changed."""
+        if shapes == self.shapes and self.profile not in taken:
+            return
+        backend, context = self.backend, self.context
+        assert context is not None
+        if backend.dynamic:
+            profile = backend.choose_profile(shapes, taken, self.profile)
+            if profile != self.profile:
+                if not context.set_optimization_profile_async(profile, self.handle):
+                    raise TrtkitError(f"TensorRT refused optimization profile {profile}: {backend.last_error()}")
+                self.profile = profile
+            for name, shape in shapes.items():
+                if not context.set_input_shape(name, shape):
+                    raise TrtkitError(
+                        f"input {name!r}: TensorRT refused shape {_fmt(shape)} in optimization profile "
+                        f"{profile}: {backend.last_error()}"
+                    )
+        resolved = [(i, tuple(shapes[i.name])) for i in backend.inputs]
+        resolved += [(o, _dims(context.get_tensor_shape(o.name))) for o in backend.outputs]
+        for info, shape in resolved:
+            if any(d < 0 for d in shape):
+                raise TrtkitError(
+                    f"output {info.name!r} has a data-dependent shape ({_fmt(shape)}); trtkit cannot size it yet"
+                )
+            buffer = self.buffers[info.name]
+            moved = buffer.reserve(shape, info.dtype, info.name) or not self.shapes
+            if moved and not context.set_tensor_address(info.name, buffer.device):
+                raise TrtkitError(f"TensorRT refused the device address of {info.name!r}: {backend.last_error()}")
+        self.shapes = dict(shapes)
+        self.generation += 1
+
+    def load(self, feeds: Mapping[str, np.ndarray]) -> None:
+        """Copy the feeds into the pinned host buffers (casting where numpy can do so safely)."""
+        for name, array in feeds.items():
+            np.copyto(self.buffers[name].host, array, casting="same_kind")
+
+    def copies_in(self) -> list[tuple[int, np.ndarray]]:
+        """(device address, pinned bytes) per non-empty input: what each H2D copy moves."""
+        return [(b.device, b.bytes) for i in self.backend.inputs if (b := self.buffers[i.name]).bytes.nbytes]
+
+    def copies_out(self) -> list[tuple[np.ndarray, int]]:
+        """(pinned bytes, device address) per non-empty output: what each D2H copy moves."""
+        return [(b.bytes, b.device) for o in self.backend.outputs if (b := self.buffers[o.name]).bytes.nbytes]
+
+    def enqueue_function(self) -> Callable[[], bool]:
+        """``execute_async_v3`` on this stream, bound once (what the hot loops call)."""
+        assert self.context is not None
+        return partial(self.context.execute_async_v3, self.handle)
+
+    def outputs(self) -> dict[str, np.ndarray]:
+        return {o.name: self.buffers[o.name].host for o in self.backend.outputs}
+
+    def close(self) -> None:
+        """Wait for this stream, then free the buffers, the stream and the context."""
+        if self.context is None:
+            return
+        self.stream.synchronize()
+        for buffer in self.buffers.values():
+            buffer.free()
+        self.context = None
+        self.stream = None
+
+
+def _dims(dims: trt.Dims) -> Shape:
+    """A trt.Dims (or any sequence of ints) as a tuple."""
+    return tuple(int(d) for d in dims)
+
+
+class TensorRTBackend(Backend):
+    """Runs a TensorRT plan on the GPU: ``TensorRTBackend("model.plan").run({"input": x})``."""
+
+    name = "tensorrt"
+
+    def __init__(
+        self, plan_path: str | Path, *, flavor: str | None = None, verbosity: int = 0, profile: int | None = None
+    ) -> None:
+        path = Path(plan_path)
+        plan = read_bytes(path, "TensorRT plan")
+        if not plan:
+            raise TrtkitError(f"{path}: the plan file is empty; {REBUILD}")
+        flavour = load(flavor)
+        trt = flavour.module
+        self._errors: list[str] = []
+        self._logger: trt.ILogger = flavour.make_logger(verbosity, self._errors)
+        self._runtime: trt.Runtime | None = trt.Runtime(self._logger)
+        engine: trt.ICudaEngine | None = self._runtime.deserialize_cuda_engine(plan)
+        if engine is None:
+            raise plan_error(path, flavour, self._errors)
+        self._open(engine, flavour, profile)
+
+    @classmethod
+    def from_engine(cls, engine: trt.ICudaEngine, flavour: Flavour, *, profile: int | None = None) -> TensorRTBackend:
+        """A runner around an engine that is already deserialized (the GPU tests' stand-in engines)."""
+        self = cls.__new__(cls)
+        self._errors, self._runtime = [], None
+        self._open(engine, flavour, profile)
+        return self
+
+    def _open(self, engine: trt.ICudaEngine, flavour: Flavour, profile: int | None) -> None:
+        self.flavour = flavour
+        self.engine: trt.ICudaEngine | None = engine
+        trt = flavour.module
+        inputs, outputs = [], []
+        for index in range(engine.num_io_tensors):
+            name = engine.get_tensor_name(index)
+            dtype = flavour.numpy_dtype(engine.get_tensor_dtype(name))
+            info = TensorInfo(name, _dims(engine.get_tensor_shape(name)), dtype)
+            (inputs if engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT else outputs).append(info)
+        self.inputs, self.outputs = tuple(inputs), tuple(outputs)
+        self.dynamic = any(i.is_dynamic for i in self.inputs)
+        count = engine.num_optimization_profiles
+        if profile is not None and not 0 <= profile < count:
+            raise TrtkitError(f"--optProfile={profile}: the engine has {count} optimization profile(s), 0..{count - 1}")
+        self.profile = profile
+        self.ranges: list[dict[str, tuple[Shape, Shape]]] = []
+        for p in range(count if self.dynamic else 0):
+            ranges = {}
+            for info in self.inputs:
+                low, _opt, high = engine.get_tensor_profile_shape(info.name, p)
+                ranges[info.name] = (_dims(low), _dims(high))
+            self.ranges.append(ranges)
+        self._main: Execution | None = None
+        self.device: cuda.Device | None = None
+        try:
+            self.device = cuda.Device()
+            self._main = Execution(self)
+        except BaseException:
+            self.close()
+            raise
+
+    def last_error(self) -> str:
+        return self._errors[-1] if self._errors else "no TensorRT error was logged"
+
+    def choose_profile(self, shapes: Mapping[str, Shape], taken: frozenset[int], current: int | None) -> int:
+        """The profile to run ``shapes`` in: the current one if it still fits, else the first that contains
+        every input shape and that no other context holds; a clear error when there is none."""
+        candidates = [self.profile] if self.profile is not None else list(range(len(self.ranges)))
+        fits = [p for p in candidates if all(_inside(shapes[n], *r) for n, r in self.ranges[p].items())]
+        free = [p for p in fits if p not in taken]
+        if current in free:
+            return current
+        if free:
+            return free[0]
+        if not fits:
+            described = "; ".join(
+                f"profile {p}: " + ", ".join(f"{n} {_fmt(lo)}..{_fmt(hi)}" for n, (lo, hi) in self.ranges[p].items())
+                for p in candidates
+            )
+            given = ", ".join(f"{n} {_fmt(s)}" for n, s in shapes.items())
+            raise TrtkitError(
+                f"input shapes {given} are outside every optimization profile of the engine ({described}); "
+                "choose shapes inside one, or rebuild with --minShapes/--maxShapes that cover them"
+            )
+        raise TrtkitError(
+            f"--infStreams: each concurrent context needs its own optimization profile, and only {len(fits)} "
+            f"profile(s) of the engine contain these shapes; lower --infStreams or build more profiles"
+        )
+
+    def _shapes_of(self, feeds: Mapping[str, np.ndarray]) -> dict[str, Shape]:
+        """Check the feeds against the engine's inputs; their shapes by name."""
+        names = [i.name for i in self.inputs]
+        missing = [n for n in names if n not in feeds]
+        unknown = [n for n in feeds if n not in names]
+        if missing or unknown:
+            problem = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"
+            raise TrtkitError(f"inputs do not match the engine ({problem}); its inputs are: {', '.join(names)}")
+        shapes = {}
+        for info in self.inputs:
+            array = feeds[info.name]
+            shape = tuple(np.shape(array))
+            if not _fits(shape, info.shape):
+                raise TrtkitError(
+                    f"input {info.name!r}: shape {_fmt(shape)} does not fit the engine's {_fmt(info.shape)}"
+                )
+            dtype = np.asarray(array).dtype
+            if not np.can_cast(dtype, info.dtype, "same_kind"):
+                raise TrtkitError(
+                    f"input {info.name!r}: {dtype} data cannot be cast safely to the engine's {info.dtype}"
+                )
+            shapes[info.name] = shape
+        return shapes
+
+    def _main_execution(self) -> Execution:
+        if self._main is None:
+            raise TrtkitError("the TensorRT backend is closed")
+        return self._main
+
+    def run(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """H2D, execute, D2H on the backend's stream; the outputs are copies the caller may keep."""
+        outputs = self.bind(feeds)()
+        return {name: array.copy() for name, array in outputs.items()}
+
+    def bind(self, feeds: Mapping[str, np.ndarray]) -> Callable[[], dict[str, np.ndarray]]:
+        """Shapes, profile, buffers and the feeds' bytes set up once; the callable only copies, executes and
+        waits, and returns the pinned output views (overwritten by the next call)."""
+        execution = self._main_execution()
+        execution.prepare(self._shapes_of(feeds))
+        execution.load(feeds)
+        generation, ins, outs = execution.generation, execution.copies_in(), execution.copies_out()
+        outputs, stream, enqueue = execution.outputs(), execution.stream, execution.enqueue_function()
+        driver = cuda.driver()
+        htod, dtoh = driver.memcpy_htod_async, driver.memcpy_dtoh_async
+
+        def call() -> dict[str, np.ndarray]:
+            if execution.generation != generation:
+                raise TrtkitError("the backend's buffers changed since bind(); call bind() again")
+            for device, host in ins:
+                htod(device, host, stream)
+            if not enqueue():
+                raise TrtkitError(f"TensorRT could not enqueue the engine: {self.last_error()}")
+            for host, device in outs:
+                dtoh(host, device, stream)
+            stream.synchronize()
+            return outputs
+
+        return call
+
+    @contextmanager
+    def executions(self, feeds: Mapping[str, np.ndarray], count: int) -> Iterator[list[Execution]]:
+        """``count`` executions prepared and loaded with ``feeds`` (the backend's own first); the extra ones
+        are freed on exit, so that their optimization profiles are released."""
+        shapes = self._shapes_of(feeds)
+        executions = [self._main_execution()]
+        try:
+            while len(executions) < count:
+                executions.append(Execution(self))
+            taken: set[int] = set()
+            for execution in executions:
+                execution.prepare(shapes, frozenset(taken))
+                execution.load(feeds)
+                if self.dynamic and execution.profile is not None:
+                    taken.add(execution.profile)
+            yield executions
+        finally:
+            for execution in executions[1:]:
+                execution.close()
+
+    def bench(self, feeds: Mapping[str, np.ndarray], options: BenchOptions) -> BenchRun:
+        from trtkit.bench.device_loop import measure
+
+        return measure(self, feeds, options)
+
+    def close(self) -> None:
+        """Free buffers, stream and context, then the engine and runtime, then release the GPU context."""
+        if self._main is not None:
+            self._main.close()
+            self._main = None
+        self.engine = None
+        self._runtime = None
+        if self.device is not None:
+            self.device.close()
+            self.device = None
+
+
+def _fits(shape: Shape, declared: Shape) -> bool:
+    """Whether ``shape`` matches the engine's declared shape (-1: any size)."""
+    return len(shape) == len(declared) and all(d < 0 or d == s for d, s in zip(declared, shape, strict=True))
+
+
+def _inside(shape: Shape, low: Shape, high: Shape) -> bool:
+    return len(shape) == len(low) and all(lo <= d <= hi for d, lo, hi in zip(shape, low, high, strict=True))
+
+
+Runner = TensorRTBackend
+"""The Python API's name for the TensorRT runner (``trtkit.Runner``)."""
