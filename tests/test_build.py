@@ -276,3 +276,20 @@ def test_mem_pool_sizes() -> None:
         "workspace": 512 << 20, "tacticSharedMem": 64 << 10}
     assert parse_mem_pool_sizes("workspace:1.5G") == {"workspace": int(1.5 * (1 << 30))}
     assert parse_mem_pool_sizes("workspace:256") == {"workspace": 256 << 20}
+
+
+def test_inference_after_build_says_why_it_is_skipped(zoo_mnist8: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """trtexec runs the engine it built; where no GPU can, trtkit says so and the build still succeeds."""
+    from trtkit.backends.tensorrt import TensorRTBackend
+    from trtkit.errors import TrtkitError
+
+    plan = tmp_path / "m.plan"
+    code, out, err = cli(capsys, "build", "--onnx", zoo_mnist8, "--saveEngine", plan)
+    assert code == 0, err
+    try:
+        TensorRTBackend(plan).close()
+    except TrtkitError as e:
+        assert f"[I] Inference skipped: {e}" in err
+    else:
+        assert "=== Performance summary ===" in out + err

@@ -69,12 +69,14 @@ class Flavour:
 
     def make_logger(self, verbosity: int = 0, errors: list[str] | None = None) -> trt.ILogger:
         """A logger that prints like trtexec (``[TRT] [W] ...``) and appends error messages to ``errors``,
-        so that a failed call can be reported in one line with TensorRT's own words.
+        so that a failed call can be reported in one line with TensorRT's own words. Errors the caller
+        collects that way are not printed as well, except with --verbose.
 
         verbosity: -2 silent (errors are still kept), -1 errors only (--quiet), 0 warnings, 1 info,
         2 verbose (--verbose).
         """
         kept = errors if errors is not None else []
+        echo_errors = errors is None or verbosity >= 2
         trt = self.module
         threshold = {
             -1: trt.ILogger.Severity.ERROR,
@@ -98,6 +100,8 @@ class Flavour:
             def log(self, severity: trt.ILogger.Severity, msg: str) -> None:
                 if severity in errors_at:
                     kept.append(msg)
+                    if not echo_errors:
+                        return
                 if verbosity > -2 and int(severity) <= int(threshold):
                     print(f"[TRT] [{letters.get(severity, '?')}] {msg}", file=sys.stderr)
 

@@ -118,7 +118,7 @@ def bench(
         progress=level >= 0,
     )
     result = benchmark(model_options, options)
-    _print_report(result, options, level, as_json)
+    print_report(result, options, level, as_json)
 
 
 def _shapes(text: str | None) -> dict[str, tuple[int, ...]]:
@@ -133,7 +133,7 @@ def _load_inputs(text: str | None) -> dict[str, Path]:
     return parse_load_inputs(text) if text else {}
 
 
-def _print_report(result: BenchResult, options: BenchOptions, level: int, as_json: bool) -> None:
+def print_report(result: BenchResult, options: BenchOptions, level: int, as_json: bool) -> None:
     """The trtexec-style report on stdout (on stderr with --json, whose summary then owns stdout)."""
     from trtkit.bench import report
     from trtkit.bench.stats import bound_warnings

@@ -102,6 +102,31 @@ def build(
         flavor=flavor,
         verbosity=level,
     )
-    build_plan(options)
+    result = build_plan(options)
     if not skip_inference:
-        log.info("Inference after the build is not run yet; pass --skipInference to silence this")
+        _infer_after_build(result.plan, save_engine, flavor, level)
+
+
+def _infer_after_build(plan: bytes, save_engine: Path | None, flavor: str | None, level: int) -> None:
+    """trtexec measures the engine it just built; trtkit does too where this machine can run the plan, and
+    otherwise says why it cannot (TensorRT-RTX builds fine on a machine with no GPU)."""
+    import tempfile
+
+    from trtkit.backends.tensorrt import TensorRTBackend
+    from trtkit.bench.benchmark import ModelOptions, benchmark
+    from trtkit.bench.options import BenchOptions
+    from trtkit.cli.bench import print_report
+    from trtkit.errors import TrtkitError
+
+    with tempfile.TemporaryDirectory(prefix="trtkit-build-") as scratch:
+        path = save_engine or Path(scratch) / "built.plan"
+        if save_engine is None:
+            path.write_bytes(plan)
+        try:
+            TensorRTBackend(path, flavor=flavor, verbosity=-2).close()
+        except TrtkitError as e:
+            log.info(f"Inference skipped: {e} (--skipInference builds without trying)")
+            return
+        bench_options = BenchOptions(progress=level >= 0)
+        print_report(benchmark(ModelOptions(engine=path, flavor=flavor, verbosity=level), bench_options),
+                     bench_options, level, as_json=False)
