@@ -1,5 +1,6 @@
-"""CUDA plumbing for the TensorRT backend: the GPU's primary context, page-locked host and device buffers,
-streams, events and CUDA graphs (pycuda; graphs through cuda-python's driver API, which pycuda lacks).
+"""CUDA plumbing for the TensorRT backend: the GPU's primary context, page-locked host and device buffers
+and streams (pycuda), events and CUDA graphs (cuda-python's driver API: pycuda has no graphs, and its
+events hide the handle a graph needs).
 
 The Python counterpart of NVIDIA's samples/python/common_runtime.py. The context is the device's primary
 context, the one TensorRT's runtime API uses, pushed on this thread while a :class:`Device` is open, so
@@ -19,7 +20,9 @@ from trtkit.errors import TrtkitError
 
 STREAM_NON_BLOCKING = 1  # CU_STREAM_NON_BLOCKING: no implicit sync with the legacy default stream (trtexec's)
 PYCUDA_HINT = "pip install pycuda (the TensorRT backend moves tensors with it; it needs the NVIDIA driver)"
-CUDA_PYTHON_HINT = "pip install cuda-bindings (cuda-python's driver API; pycuda has no CUDA-graph API)"
+CUDA_PYTHON_HINT = "pip install cuda-bindings (cuda-python's driver API: the bench loop's events and CUDA graphs)"
+EVENT_RECORD_EXTERNAL = 1  # CU_EVENT_RECORD_EXTERNAL: under stream capture, record as a graph node
+_EVENT_BLOCKING_SYNC = 1  # CU_EVENT_BLOCKING_SYNC: waiting yields the CPU instead of spinning
 
 
 def driver() -> Any:
@@ -35,23 +38,28 @@ def driver() -> Any:
     return cuda
 
 
-def graph_driver() -> Any:
-    """``cuda.bindings.driver`` (cuda-python), for stream capture and graph launch."""
+def driver_api() -> Any:
+    """``cuda.bindings.driver`` (cuda-python), for events, stream capture and graph launch."""
     try:
         from cuda.bindings import driver as cu
     except ImportError:
-        raise TrtkitError(f"CUDA graphs (--useCudaGraph) need cuda-python: {CUDA_PYTHON_HINT}") from None
+        raise TrtkitError(f"the TensorRT bench loop needs cuda-python: {CUDA_PYTHON_HINT}") from None
     return cu
+
+
+def driver_error(err: Any, call: str) -> TrtkitError:
+    """A failed driver call as one line: the call, CUDA's description and name of the error (hot loops
+    compare the CUresult themselves and raise this, which costs nothing when the call succeeded)."""
+    known, text = driver_api().cuGetErrorString(err)
+    reason = text.decode() if not int(known) and isinstance(text, bytes) else "unknown error"
+    return TrtkitError(f"{call} failed: {reason} ({getattr(err, 'name', err)})")
 
 
 def check(result: tuple[Any, ...], what: str) -> Any:
     """Unpack a cuda-python ``(CUresult, value...)`` tuple, raising on any error."""
     err, *values = result
-    cu = graph_driver()
-    if err != cu.CUresult.CUDA_SUCCESS:
-        _, text = cu.cuGetErrorString(err)
-        reason = text.decode() if isinstance(text, bytes) else str(err)
-        raise TrtkitError(f"{what} failed: {reason} ({getattr(err, 'name', err)})")
+    if err != driver_api().CUresult.CUDA_SUCCESS:
+        raise driver_error(err, what)
     return values[0] if len(values) == 1 else tuple(values)
 
 
@@ -128,11 +136,43 @@ def new_stream() -> Any:
     return driver().Stream(STREAM_NON_BLOCKING)
 
 
-def new_event(blocking: bool = True) -> Any:
-    """A timing event; ``blocking`` lets ``synchronize()`` yield the CPU instead of spinning (trtexec's
-    default; --useSpinWait polls ``query()`` on a non-blocking one instead)."""
-    cuda = driver()
-    return cuda.Event(int(cuda.event_flags.BLOCKING_SYNC if blocking else cuda.event_flags.DEFAULT))
+class Event:
+    """A CUDA timing event (cuda-python: its handle can be recorded into a CUDA graph, which pycuda's cannot).
+
+    ``blocking`` lets ``synchronize()`` yield the CPU instead of spinning (trtexec's default; --useSpinWait
+    polls ``query()`` instead). ``handle`` is the CUevent the bench loop passes to the driver itself;
+    ``close()`` destroys it.
+    """
+
+    def __init__(self, blocking: bool = True) -> None:
+        cu = driver_api()
+        self.handle: Any = check(cu.cuEventCreate(_EVENT_BLOCKING_SYNC if blocking else 0), "cuEventCreate")
+
+    def record(self, stream: Any) -> None:
+        """Record on a pycuda stream (through its raw handle)."""
+        cu = driver_api()
+        check(cu.cuEventRecord(self.handle, cu.CUstream(stream.handle)), "cuEventRecord")
+
+    def query(self) -> bool:
+        """Whether the work before the last record has finished."""
+        cu = driver_api()
+        err, = cu.cuEventQuery(self.handle)
+        if err == cu.CUresult.CUDA_ERROR_NOT_READY:
+            return False
+        check((err,), "cuEventQuery")
+        return True
+
+    def synchronize(self) -> None:
+        check(driver_api().cuEventSynchronize(self.handle), "cuEventSynchronize")
+
+    def time_since(self, earlier: Event) -> float:
+        """Milliseconds from ``earlier`` to this event (both recorded and completed)."""
+        return float(check(driver_api().cuEventElapsedTime(earlier.handle, self.handle), "cuEventElapsedTime"))
+
+    def close(self) -> None:
+        if self.handle is not None:
+            handle, self.handle = self.handle, None
+            check(driver_api().cuEventDestroy(handle), "cuEventDestroy")
 
 
 class HostDeviceBuffer:
@@ -189,14 +229,15 @@ class HostDeviceBuffer:
 class CudaGraph:
     """Work captured from a stream once and replayed with one launch (cuGraphLaunch).
 
-    Capture mode is thread-local, as in trtexec. pycuda streams are captured through their handle.
+    Capture mode is thread-local, as in trtexec. pycuda streams are captured through their handle;
+    ``executable`` and ``stream`` are the cuda-python handles, for loops that launch the graph themselves.
     """
 
     def __init__(self, graph: Any, executable: Any, stream: Any) -> None:
         self._graph = graph
-        self._exec = executable
-        self._stream = stream
-        cu = graph_driver()
+        self.executable = executable
+        self.stream = stream
+        cu = driver_api()
         self._launch = cu.cuGraphLaunch
         self._success = cu.CUresult.CUDA_SUCCESS
 
@@ -204,7 +245,7 @@ class CudaGraph:
     def capture(cls, stream: Any, work: Callable[[], bool]) -> CudaGraph | None:
         """Capture what ``work()`` enqueues on ``stream``; None when ``work`` returns False or the capture is
         invalidated (work that may not run under capture, as trtexec handles it)."""
-        cu = graph_driver()
+        cu = driver_api()
         handle = cu.CUstream(stream.handle)
         mode = cu.CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL
         check(cu.cuStreamBeginCapture(handle, mode), "cuStreamBeginCapture")
@@ -226,18 +267,18 @@ class CudaGraph:
 
     def launch(self) -> bool:
         """Replay once on the captured stream (True, like an enqueue that succeeded)."""
-        err, = self._launch(self._exec, self._stream)
+        err, = self._launch(self.executable, self.stream)
         if err != self._success:
-            check((err,), "cuGraphLaunch")
+            raise driver_error(err, "cuGraphLaunch")
         return True
 
     def close(self) -> None:
-        if self._exec is None:
+        if self.executable is None:
             return
-        cu = graph_driver()
-        check(cu.cuGraphExecDestroy(self._exec), "cuGraphExecDestroy")
+        cu = driver_api()
+        check(cu.cuGraphExecDestroy(self.executable), "cuGraphExecDestroy")
         check(cu.cuGraphDestroy(self._graph), "cuGraphDestroy")
-        self._exec = self._graph = None
+        self.executable = self._graph = None
 
 
 def _destroy_partial(cu: Any, graph: Any) -> None:

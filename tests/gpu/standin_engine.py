@@ -254,6 +254,7 @@ class _Context:
         self.executions = 0
         self.profiler = None
         self.enqueue_emits_profile = True
+        self.refuses_capture = False  # synchronize in the enqueue, which stream capture does not permit
 
     @property
     def active_optimization_profile(self) -> int:
@@ -316,6 +317,10 @@ class _Context:
         stream = self._streams.get(stream_handle)
         if stream is None:
             stream = self._streams[stream_handle] = self._engine._kernels.cu.CUstream(stream_handle)
+        if self.refuses_capture:
+            err, = self._engine._kernels.cu.cuStreamSynchronize(stream)
+            if int(err):
+                return self._engine._error(f"synchronizing the stream failed (under capture?): {err}")
         if self.profiler is not None and self.enqueue_emits_profile:
             self.profiler.report_layer_time(self._spec.layer, _timed(launch, stream, self._engine._kernels.cu))
         else:

@@ -37,5 +37,6 @@ class BenchRun:
 
     trace: np.ndarray  # TRACE_DTYPE rows, warm-up excluded
     walltime_ms: float  # Total Host Walltime of the measured run
-    layer_times_ms: dict[str, float] | None = None  # --dumpProfile: mean ms per layer per iteration
+    # --dumpProfile: each layer's ms in every profiled iteration, in execution order
+    layer_times_ms: dict[str, np.ndarray] | None = None
     outputs: dict[str, np.ndarray] | None = None  # --dumpOutput: outputs of the last iteration

@@ -1,0 +1,258 @@
+"""One stream of trtexec's measurement loop: the iterations in flight on it, their events and graphs.
+
+Per iteration it records events around the input copies, the enqueue (``execute_async_v3``) and the output
+copies, and the host clock around the enqueue call (trtexec's Iteration in sampleInference.cpp).
+
+--useCudaGraph with --noDataTransfers departs from trtexec in what it captures: trtexec captures only the
+enqueue and records the events around each replay from the host; trtkit captures the iteration (the event
+records as graph nodes and the enqueue), one graph per in-flight slot since a graph's event nodes are
+fixed, so that an iteration is one cuGraphLaunch: 1.4-1.7 us less per iteration on the H100 machine, an
+event node costing less than a host record. The trace means the same (the events fire at the same points
+of the stream); the enqueue time is the host time of that launch. With data transfers it captures the
+enqueue alone, as trtexec does: captured copies made each replay slower than host-issued ones (see
+docs/gpu-evidence.md). Where the iteration cannot be captured, only the enqueue is, and where that fails
+too, the engine runs without graphs, each time with a warning.
+
+The per-iteration path calls the driver through cuda-python (events, whose handles graphs need, and graph
+launch) and pycuda (copies): on the H100 machine each costs within a few tenths of a microsecond of the
+other, and ctypes costs more (docs/gpu-evidence.md). Every CUresult is checked; the calls come from
+closures that hold what they use in local variables, and each row is appended as a tuple.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from trtkit import cuda, log
+from trtkit.errors import TrtkitError
+
+if TYPE_CHECKING:
+    from trtkit.backends.tensorrt import Execution, TensorRTBackend
+    from trtkit.bench.options import BenchOptions
+
+DEPTH = 2  # iterations in flight per stream (trtexec's default double buffering)
+H2D_START, COMPUTE_START, COMPUTE_END, D2H_END = range(4)
+Row = tuple[float, ...]  # stream, enqueue start/end (perf_counter s), H2D start, compute start/end, D2H end (ms)
+Loop = tuple[Callable[[], None], Callable[[], float], Callable[[], None]]  # query, sync, drain
+
+
+class Iteration:
+    """One stream's iterations, trtexec's Iteration: the execution's copies, enqueue function and events, a
+    ring of DEPTH slots, and with --useCudaGraph the graphs."""
+
+    def __init__(self, index: int, execution: Execution, options: BenchOptions, backend: TensorRTBackend) -> None:
+        self.index = index
+        self.execution = execution
+        self.stream = execution.stream
+        self.handle = cuda.driver_api().CUstream(execution.handle)
+        self.transfers = not options.no_data_transfers
+        self.spin = options.use_spin_wait
+        self.ins, self.outs = execution.copies_in(), execution.copies_out()
+        self.events = [[cuda.Event(not self.spin) for _ in range(4)] for _ in range(DEPTH)]
+        self.handles = [tuple(event.handle for event in slot) for slot in self.events]
+        self.enqueue_times = [(0.0, 0.0)] * DEPTH
+        self.backend = backend
+        self.execute = execution.enqueue_function()
+        self.enqueue: Callable[[], bool] = self.execute
+        self.graph: cuda.CudaGraph | None = None  # the enqueue alone (trtexec's graph)
+        self.iteration_graphs: list[cuda.CudaGraph] = []  # the whole iteration, one per slot
+        driver = cuda.driver()
+        self.htod, self.dtoh = driver.memcpy_htod_async, driver.memcpy_dtoh_async
+
+    def upload(self) -> None:
+        """Copy the inputs once and wait (--noDataTransfers runs on what is already on the device)."""
+        for device, host in self.ins:
+            self.htod(device, host, self.stream)
+        self.stream.synchronize()
+
+    def download(self) -> None:
+        for host, device in self.outs:
+            self.dtoh(host, device, self.stream)
+        self.stream.synchronize()
+
+    def capture(self) -> None:
+        """--useCudaGraph: enqueue once (so that capture sees no first-run set-up), then capture the iteration
+        per slot (--noDataTransfers), else or failing that the enqueue alone (trtexec's
+        createEnqueueFunction); failing that too, plain enqueues with trtexec's warning."""
+        if not self.execute():
+            raise self.enqueue_failed()
+        self.stream.synchronize()
+        reason = self._capture_iterations() if not self.transfers else None
+        if len(self.iteration_graphs) == DEPTH:
+            return
+        self._close_graphs()
+        self.graph = cuda.CudaGraph.capture(self.stream, self.execute)
+        if self.graph is None:
+            log.warning("The engine contains operations that are not permitted under CUDA graph capture mode; "
+                        "--useCudaGraph has been ignored, inference runs without CUDA graph launch")
+            return
+        if reason is not None:
+            log.warning(f"--useCudaGraph: the iteration could not be captured ({reason}); the graph holds only "
+                        "the enqueue, as in trtexec")
+        self.enqueue = self.graph.launch
+
+    def _capture_iterations(self) -> str:
+        """One graph per slot of the iteration's event records and enqueue; why not, when one fails."""
+        iteration = self._iteration(cuda.EVENT_RECORD_EXTERNAL)
+        try:
+            while len(self.iteration_graphs) < DEPTH:
+                graph = cuda.CudaGraph.capture(self.stream, partial(iteration, len(self.iteration_graphs)))
+                if graph is None:
+                    return "the capture was refused or invalidated"
+                self.iteration_graphs.append(graph)
+        except (TrtkitError, cuda.driver().Error) as e:  # a driver call that capture does not permit
+            return str(e)
+        return ""
+
+    def enqueue_failed(self) -> TrtkitError:
+        return TrtkitError(f"TensorRT could not enqueue the engine: {self.backend.last_error()}")
+
+    def _iteration(self, flags: int) -> Callable[[int], bool]:
+        """Enqueue one iteration into a slot: events around H2D, the enqueue and D2H, the host clock around
+        the enqueue; False when TensorRT refuses the enqueue. ``flags`` EVENT_RECORD_EXTERNAL makes the
+        event records graph nodes under capture."""
+        cu = cuda.driver_api()
+        success, with_flags = cu.CUresult.CUDA_SUCCESS, cu.cuEventRecordWithFlags
+        stream, handles, times, enqueue = self.handle, self.handles, self.enqueue_times, self.enqueue
+        ins, outs, htod, dtoh, copy_stream = self.ins, self.outs, self.htod, self.dtoh, self.stream
+        transfers, clock, fail = self.transfers, time.perf_counter, cuda.driver_error
+
+        def record_with_flags(event: object, stream: object) -> tuple[object]:
+            return with_flags(event, stream, flags)
+
+        record = record_with_flags if flags else cu.cuEventRecord
+
+        def iteration(slot: int) -> bool:
+            events = handles[slot]
+            if transfers:
+                err, = record(events[H2D_START], stream)
+                if err != success:
+                    raise fail(err, "cuEventRecord")
+                for device, host in ins:
+                    htod(device, host, copy_stream)
+            err, = record(events[COMPUTE_START], stream)
+            if err != success:
+                raise fail(err, "cuEventRecord")
+            start = clock()
+            ok = enqueue()
+            times[slot] = (start, clock())
+            if not ok:
+                return False
+            err, = record(events[COMPUTE_END], stream)
+            if err != success:
+                raise fail(err, "cuEventRecord")
+            if transfers:
+                for host, device in outs:
+                    dtoh(host, device, copy_stream)
+                err, = record(events[D2H_END], stream)
+                if err != success:
+                    raise fail(err, "cuEventRecord")
+            return True
+
+        return iteration
+
+    def _replay(self) -> Callable[[int], bool]:
+        """Launch the slot's whole-iteration graph, the host clock around the launch."""
+        cu = cuda.driver_api()
+        launch, success, stream, times = cu.cuGraphLaunch, cu.CUresult.CUDA_SUCCESS, self.handle, self.enqueue_times
+        graphs, clock = [graph.executable for graph in self.iteration_graphs], time.perf_counter
+
+        def replay(slot: int) -> bool:
+            start = clock()
+            err, = launch(graphs[slot], stream)
+            times[slot] = (start, clock())
+            if err != success:
+                raise cuda.driver_error(err, "cuGraphLaunch")
+            return True
+
+        return replay
+
+    def loop(self, rows: list[Row], start: object, replay: bool) -> Loop:
+        """The loop's three functions for this stream: query (enqueue into the next free slot, trtexec's
+        Iteration::query), sync (wait for the oldest slot and append its row; its compute start in ms since
+        the ``start`` event, or -1.0 when nothing was in flight) and drain (sync every slot left)."""
+        enqueue = self._replay() if replay and self.iteration_graphs else self._iteration(0)
+        cu, fail, failed = cuda.driver_api(), cuda.driver_error, self.enqueue_failed
+        elapsed, query, synchronize = cu.cuEventElapsedTime, cu.cuEventQuery, cu.cuEventSynchronize
+        success, not_ready = cu.CUresult.CUDA_SUCCESS, cu.CUresult.CUDA_ERROR_NOT_READY
+        handles, times, index, transfers, spin = self.handles, self.enqueue_times, self.index, self.transfers, self.spin
+        last = D2H_END if transfers else COMPUTE_END
+        append = rows.append
+        active = [False] * DEPTH
+        head = 0
+
+        def enqueue_next() -> None:
+            nonlocal head
+            slot = head
+            if active[slot]:
+                return
+            if not enqueue(slot):
+                raise failed()
+            active[slot] = True
+            head = DEPTH - 1 - slot
+
+        def wait(event: object) -> None:
+            if spin:
+                while (err := query(event)[0]) == not_ready:
+                    pass
+            else:
+                err, = synchronize(event)
+            if err != success:
+                raise fail(err, "cuEventQuery" if spin else "cuEventSynchronize")
+
+        def collect() -> float:
+            slot = head
+            if not active[slot]:
+                return -1.0
+            events = handles[slot]
+            err, end = elapsed(start, events[last])
+            if err == not_ready:  # wait only when the iteration has not finished already
+                wait(events[last])
+                err, end = elapsed(start, events[last])
+            if err != success:
+                raise fail(err, "cuEventElapsedTime")
+            err, compute_start = elapsed(start, events[COMPUTE_START])
+            if err != success:
+                raise fail(err, "cuEventElapsedTime")
+            enqueue_start, enqueue_end = times[slot]
+            if transfers:
+                err, compute_end = elapsed(start, events[COMPUTE_END])
+                if err != success:
+                    raise fail(err, "cuEventElapsedTime")
+                err, h2d_start = elapsed(start, events[H2D_START])
+                if err != success:
+                    raise fail(err, "cuEventElapsedTime")
+                append((index, enqueue_start, enqueue_end, h2d_start, compute_start, compute_end, end))
+            else:
+                append((index, enqueue_start, enqueue_end, compute_start, compute_start, end, end))
+            active[slot] = False
+            return compute_start
+
+        def drain() -> None:
+            nonlocal head
+            for _ in range(DEPTH):
+                collect()
+                head = DEPTH - 1 - head
+
+        return enqueue_next, collect, drain
+
+    def _close_graphs(self) -> None:
+        for graph in self.iteration_graphs:
+            graph.close()
+        self.iteration_graphs = []
+
+    def close(self) -> None:
+        """Destroy the graphs and events, and drop every reference to the context (so that closing the
+        execution destroys it)."""
+        self._close_graphs()
+        if self.graph is not None:
+            self.graph.close()
+            self.graph = None
+        for slot in self.events:
+            for event in slot:
+                event.close()
+        self.events, self.handles = [], []
+        del self.execute, self.enqueue, self.execution
