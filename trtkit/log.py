@@ -23,8 +23,3 @@ def info(message: str) -> None:
 def warning(message: str) -> None:
     if _level >= 0:
         print(f"[W] {message}", file=sys.stderr)
-
-
-def debug(message: str) -> None:
-    if _level >= 2:
-        print(f"[V] {message}", file=sys.stderr)
