@@ -157,7 +157,7 @@ class Bench:
 
     def pycuda_event_us(self) -> tuple[float, float, float, float]:
         """Per call through pycuda: (Event.record, time_since of two completed events, query and
-        synchronize of a completed blocking-sync event): what the loop paid before it used ctypes."""
+        synchronize of a completed blocking-sync event), beside cuda-python's, which the loop uses."""
         drv, stream = self.drv, self.stream
         first, second = drv.Event(int(drv.event_flags.BLOCKING_SYNC)), drv.Event(int(drv.event_flags.BLOCKING_SYNC))
         record = self._per_call(first.record, stream)

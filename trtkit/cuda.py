@@ -1,6 +1,6 @@
 """CUDA plumbing for the TensorRT backend: the GPU's primary context, page-locked host and device buffers
 and streams (pycuda), events and CUDA graphs (cuda-python's driver API: pycuda has no graphs, and its
-events hide the handle a graph needs).
+events hide the handle the bench loop passes to the driver).
 
 The Python counterpart of NVIDIA's samples/python/common_runtime.py. The context is the device's primary
 context, the one TensorRT's runtime API uses, pushed on this thread while a :class:`Device` is open, so
@@ -21,7 +21,6 @@ from trtkit.errors import TrtkitError
 STREAM_NON_BLOCKING = 1  # CU_STREAM_NON_BLOCKING: no implicit sync with the legacy default stream (trtexec's)
 PYCUDA_HINT = "pip install pycuda (the TensorRT backend moves tensors with it; it needs the NVIDIA driver)"
 CUDA_PYTHON_HINT = "pip install cuda-bindings (cuda-python's driver API: the bench loop's events and CUDA graphs)"
-EVENT_RECORD_EXTERNAL = 1  # CU_EVENT_RECORD_EXTERNAL: under stream capture, record as a graph node
 _EVENT_BLOCKING_SYNC = 1  # CU_EVENT_BLOCKING_SYNC: waiting yields the CPU instead of spinning
 
 
@@ -137,7 +136,7 @@ def new_stream() -> Any:
 
 
 class Event:
-    """A CUDA timing event (cuda-python: its handle can be recorded into a CUDA graph, which pycuda's cannot).
+    """A CUDA timing event (cuda-python: pycuda's hides the handle that the bench loop's driver calls take).
 
     ``blocking`` lets ``synchronize()`` yield the CPU instead of spinning (trtexec's default; --useSpinWait
     polls ``query()`` instead). ``handle`` is the CUevent the bench loop passes to the driver itself;

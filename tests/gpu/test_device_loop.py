@@ -1,5 +1,5 @@
 """trtkit's TensorRT bench loop on a real GPU: trtexec's trace rows from CUDA events, --useCudaGraph (the
-whole iteration captured, and the fall-backs), --noDataTransfers, --infStreams, --useSpinWait, --dumpProfile
+enqueue captured, and the fall-back), --noDataTransfers, --infStreams, --useSpinWait, --dumpProfile
 and --dumpOutput."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from standin_engine import impl_of, launches, live_contexts, mnist_expected, mnist_input, mnist_spec
 
-from trtkit.bench.iteration import DEPTH
 from trtkit.bench.options import BenchOptions
 from trtkit.bench.trace import TRACE_FIELDS, BenchRun
 from trtkit.errors import TrtkitError
@@ -61,10 +60,10 @@ def test_warm_up_is_run_but_not_reported_and_duration_is_honoured(runner_factory
     assert run.trace["startComputeMs"].max() >= 150.0, "the run lasted about --duration"
 
 
-def test_cuda_graph_without_transfers_replays_the_iteration(runner_factory: Runners,
-                                                            rng: np.random.Generator) -> None:
-    """--noDataTransfers: each slot's graph holds its event records and the enqueue; every replay runs the
-    kernel once and its events give ordered, plausible times on the host's axis."""
+def test_cuda_graph_without_transfers_replays_the_enqueue(runner_factory: Runners, rng: np.random.Generator,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """--noDataTransfers: the graph holds the enqueue alone (trtexec's); every replay runs the kernel once and
+    the host-recorded events around it give ordered, plausible times on the host's axis."""
     engine, backend = runner_factory(mnist_spec())
     x = mnist_input(rng)
     execution = backend._main
@@ -72,13 +71,15 @@ def test_cuda_graph_without_transfers_replays_the_iteration(runner_factory: Runn
                                                 dump_output=True))
     _check_rows(run)
     trace = run.trace
-    assert impl_of(execution.context).executions == 1 + DEPTH, "one warm enqueue, one captured per slot"
+    assert impl_of(execution.context).executions == 2, "one warm enqueue and one captured, then replays"
     assert len(trace) >= 200 and launches(engine) == 1 + len(trace), "each replay ran the kernel once"
     assert np.all(trace["endComputeMs"] > trace["startComputeMs"])
-    assert np.all(trace["startComputeMs"] >= trace["startEnqMs"] - 1e-3), "a replay's work starts after its launch"
-    assert np.all(trace["endComputeMs"] - trace["startEnqMs"] < 100.0), "and ends soon after it"
+    # the compute start is recorded before the launch (trtexec's order), so only its end follows the launch
+    assert np.all(trace["endComputeMs"] >= trace["startEnqMs"]), "a replay's work ends after its launch began"
+    assert np.all(trace["endComputeMs"] - trace["startEnqMs"] < 100.0), "and soon after it"
     assert np.all(np.diff(trace["startEnqMs"]) > 0.0), "launches follow each other on the host clock"
     np.testing.assert_array_equal(run.outputs["Plus214_Output_0"], mnist_expected(engine, x))
+    assert "[W]" not in capsys.readouterr().err
     execution.buffers["Plus214_Output_0"].host[...] = np.nan  # the replays computed what is read back
     y = mnist_input(rng)
     run = backend.bench({"Input3": y}, _options(use_cuda_graph=True, no_data_transfers=True, dump_output=True))

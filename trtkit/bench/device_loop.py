@@ -1,8 +1,8 @@
 """trtexec's measurement loop for the TensorRT backend: CUDA events around H2D, compute and D2H.
 
 Follows ``inferenceLoop`` in trtexec's sampleInference.cpp: each stream (--infStreams, one execution
-context with its own buffers and stream each) keeps two iterations in flight (trtkit.bench.iteration, which
-also says how --useCudaGraph departs from trtexec). Iterations whose compute starts within --warmUp are run
+context with its own buffers and stream each) keeps two iterations in flight (trtkit.bench.iteration; with
+--useCudaGraph each stream replays a graph of its enqueue). Iterations whose compute starts within --warmUp are run
 but dropped; the run goes on until both --iterations and --duration are reached. Device times are placed on
 the host time axis by one event whose completion the host observes at a known perf_counter time. Rows
 become the trace array after the loop, and the garbage collector is paused while it runs.
@@ -32,12 +32,12 @@ if TYPE_CHECKING:
     from trtkit.trt import Flavour
 
 
-def _loop(streams: list[Iteration], iterations: int, max_ms: float, warm_up_ms: float, replay: bool) -> np.ndarray:
+def _loop(streams: list[Iteration], iterations: int, max_ms: float, warm_up_ms: float) -> np.ndarray:
     """trtexec's inferenceLoop; the trace of every completed iteration, warm-up included."""
     rows: list[Row] = []
     start = cuda.Event(True)
     try:
-        loops = [s.loop(rows, start.handle, replay) for s in streams]
+        loops = [s.loop(rows, start.handle) for s in streams]
         query, sync = loops[0][:2] if len(loops) == 1 else _all(loops)
         start.record(streams[0].stream)
         start.synchronize()
@@ -87,14 +87,14 @@ def _trace(rows: list[Row], cpu_start: float) -> np.ndarray:
     return trace
 
 
-def _timed(streams: list[Iteration], options: BenchOptions, replay: bool = True) -> np.ndarray:
+def _timed(streams: list[Iteration], options: BenchOptions) -> np.ndarray:
     """One run of the loop with the collector paused and the progress bar drawn from the clock."""
     max_ms = options.duration_s * 1000.0 + options.warm_up_ms
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         with TimeProgress(options.duration_s + options.warm_up_ms / 1000.0, enabled=options.progress):
-            return _loop(streams, max(options.iterations, 1), max_ms, options.warm_up_ms, replay)
+            return _loop(streams, max(options.iterations, 1), max_ms, options.warm_up_ms)
     finally:
         if was_enabled:
             gc.enable()
@@ -173,4 +173,4 @@ def _profile_run(stream: Iteration, options: BenchOptions, context: trt.IExecuti
     (a graph replay does not call the profiler)."""
     stream.enqueue = stream.execute
     context.profiler = profiler
-    _timed([stream], options, replay=False)
+    _timed([stream], options)

@@ -1,29 +1,22 @@
-"""One stream of trtexec's measurement loop: the iterations in flight on it, their events and graphs.
+"""One stream of trtexec's measurement loop: the iterations in flight on it, their events and graph.
 
 Per iteration it records events around the input copies, the enqueue (``execute_async_v3``) and the output
-copies, and the host clock around the enqueue call (trtexec's Iteration in sampleInference.cpp).
+copies, and the host clock around the enqueue call (trtexec's Iteration in sampleInference.cpp). With
+--useCudaGraph the graph holds the enqueue alone and the events are recorded from the host around each
+replay, as trtexec's createEnqueueFunction and inferenceLoop do, so the enqueue time is the host time of one
+cuGraphLaunch; where the engine cannot be captured it runs without a graph, with trtexec's warning.
+(Capturing the event records as graph nodes as well was measured and dropped: docs/gpu-evidence.md.)
 
---useCudaGraph with --noDataTransfers departs from trtexec in what it captures: trtexec captures only the
-enqueue and records the events around each replay from the host; trtkit captures the iteration (the event
-records as graph nodes and the enqueue), one graph per in-flight slot since a graph's event nodes are
-fixed, so that an iteration is one cuGraphLaunch: 1.4-1.7 us less per iteration on the H100 machine, an
-event node costing less than a host record. The trace means the same (the events fire at the same points
-of the stream); the enqueue time is the host time of that launch. With data transfers it captures the
-enqueue alone, as trtexec does: captured copies made each replay slower than host-issued ones (see
-docs/gpu-evidence.md). Where the iteration cannot be captured, only the enqueue is, and where that fails
-too, the engine runs without graphs, each time with a warning.
-
-The per-iteration path calls the driver through cuda-python (events, whose handles graphs need, and graph
-launch) and pycuda (copies): on the H100 machine each costs within a few tenths of a microsecond of the
-other, and ctypes costs more (docs/gpu-evidence.md). Every CUresult is checked; the calls come from
-closures that hold what they use in local variables, and each row is appended as a tuple.
+The per-iteration path calls the driver through cuda-python (events and graph launch) and pycuda (copies):
+on the H100 machine each costs within a few tenths of a microsecond of the other, and ctypes costs more
+(docs/gpu-evidence.md). Every CUresult is checked; the calls come from closures that hold what they use in
+local variables, and each row is appended as a tuple.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING
 
 from trtkit import cuda, log
@@ -41,7 +34,7 @@ Loop = tuple[Callable[[], None], Callable[[], float], Callable[[], None]]  # que
 
 class Iteration:
     """One stream's iterations, trtexec's Iteration: the execution's copies, enqueue function and events, a
-    ring of DEPTH slots, and with --useCudaGraph the graphs."""
+    ring of DEPTH slots, and with --useCudaGraph the graph of the enqueue."""
 
     def __init__(self, index: int, execution: Execution, options: BenchOptions, backend: TensorRTBackend) -> None:
         self.index = index
@@ -57,8 +50,7 @@ class Iteration:
         self.backend = backend
         self.execute = execution.enqueue_function()
         self.enqueue: Callable[[], bool] = self.execute
-        self.graph: cuda.CudaGraph | None = None  # the enqueue alone (trtexec's graph)
-        self.iteration_graphs: list[cuda.CudaGraph] = []  # the whole iteration, one per slot
+        self.graph: cuda.CudaGraph | None = None
         driver = cuda.driver()
         self.htod, self.dtoh = driver.memcpy_htod_async, driver.memcpy_dtoh_async
 
@@ -74,56 +66,29 @@ class Iteration:
         self.stream.synchronize()
 
     def capture(self) -> None:
-        """--useCudaGraph: enqueue once (so that capture sees no first-run set-up), then capture the iteration
-        per slot (--noDataTransfers), else or failing that the enqueue alone (trtexec's
-        createEnqueueFunction); failing that too, plain enqueues with trtexec's warning."""
+        """--useCudaGraph: enqueue once (so that capture sees no first-run set-up), then capture the enqueue
+        alone (trtexec's createEnqueueFunction); where that fails, plain enqueues with trtexec's warning."""
         if not self.execute():
             raise self.enqueue_failed()
         self.stream.synchronize()
-        reason = self._capture_iterations() if not self.transfers else None
-        if len(self.iteration_graphs) == DEPTH:
-            return
-        self._close_graphs()
         self.graph = cuda.CudaGraph.capture(self.stream, self.execute)
         if self.graph is None:
             log.warning("The engine contains operations that are not permitted under CUDA graph capture mode; "
                         "--useCudaGraph has been ignored, inference runs without CUDA graph launch")
             return
-        if reason is not None:
-            log.warning(f"--useCudaGraph: the iteration could not be captured ({reason}); the graph holds only "
-                        "the enqueue, as in trtexec")
         self.enqueue = self.graph.launch
-
-    def _capture_iterations(self) -> str:
-        """One graph per slot of the iteration's event records and enqueue; why not, when one fails."""
-        iteration = self._iteration(cuda.EVENT_RECORD_EXTERNAL)
-        try:
-            while len(self.iteration_graphs) < DEPTH:
-                graph = cuda.CudaGraph.capture(self.stream, partial(iteration, len(self.iteration_graphs)))
-                if graph is None:
-                    return "the capture was refused or invalidated"
-                self.iteration_graphs.append(graph)
-        except (TrtkitError, cuda.driver().Error) as e:  # a driver call that capture does not permit
-            return str(e)
-        return ""
 
     def enqueue_failed(self) -> TrtkitError:
         return TrtkitError(f"TensorRT could not enqueue the engine: {self.backend.last_error()}")
 
-    def _iteration(self, flags: int) -> Callable[[int], bool]:
-        """Enqueue one iteration into a slot: events around H2D, the enqueue and D2H, the host clock around
-        the enqueue; False when TensorRT refuses the enqueue. ``flags`` EVENT_RECORD_EXTERNAL makes the
-        event records graph nodes under capture."""
+    def _iteration(self) -> Callable[[int], bool]:
+        """Enqueue one iteration into a slot: events around H2D, the enqueue (or graph launch) and D2H, the
+        host clock around the enqueue; False when TensorRT refuses the enqueue."""
         cu = cuda.driver_api()
-        success, with_flags = cu.CUresult.CUDA_SUCCESS, cu.cuEventRecordWithFlags
+        success, record = cu.CUresult.CUDA_SUCCESS, cu.cuEventRecord
         stream, handles, times, enqueue = self.handle, self.handles, self.enqueue_times, self.enqueue
         ins, outs, htod, dtoh, copy_stream = self.ins, self.outs, self.htod, self.dtoh, self.stream
         transfers, clock, fail = self.transfers, time.perf_counter, cuda.driver_error
-
-        def record_with_flags(event: object, stream: object) -> tuple[object]:
-            return with_flags(event, stream, flags)
-
-        record = record_with_flags if flags else cu.cuEventRecord
 
         def iteration(slot: int) -> bool:
             events = handles[slot]
@@ -154,27 +119,11 @@ class Iteration:
 
         return iteration
 
-    def _replay(self) -> Callable[[int], bool]:
-        """Launch the slot's whole-iteration graph, the host clock around the launch."""
-        cu = cuda.driver_api()
-        launch, success, stream, times = cu.cuGraphLaunch, cu.CUresult.CUDA_SUCCESS, self.handle, self.enqueue_times
-        graphs, clock = [graph.executable for graph in self.iteration_graphs], time.perf_counter
-
-        def replay(slot: int) -> bool:
-            start = clock()
-            err, = launch(graphs[slot], stream)
-            times[slot] = (start, clock())
-            if err != success:
-                raise cuda.driver_error(err, "cuGraphLaunch")
-            return True
-
-        return replay
-
-    def loop(self, rows: list[Row], start: object, replay: bool) -> Loop:
+    def loop(self, rows: list[Row], start: object) -> Loop:
         """The loop's three functions for this stream: query (enqueue into the next free slot, trtexec's
         Iteration::query), sync (wait for the oldest slot and append its row; its compute start in ms since
         the ``start`` event, or -1.0 when nothing was in flight) and drain (sync every slot left)."""
-        enqueue = self._replay() if replay and self.iteration_graphs else self._iteration(0)
+        enqueue = self._iteration()
         cu, fail, failed = cuda.driver_api(), cuda.driver_error, self.enqueue_failed
         elapsed, query, synchronize = cu.cuEventElapsedTime, cu.cuEventQuery, cu.cuEventSynchronize
         success, not_ready = cu.CUresult.CUDA_SUCCESS, cu.CUresult.CUDA_ERROR_NOT_READY
@@ -239,15 +188,9 @@ class Iteration:
 
         return enqueue_next, collect, drain
 
-    def _close_graphs(self) -> None:
-        for graph in self.iteration_graphs:
-            graph.close()
-        self.iteration_graphs = []
-
     def close(self) -> None:
-        """Destroy the graphs and events, and drop every reference to the context (so that closing the
+        """Destroy the graph and events, and drop every reference to the context (so that closing the
         execution destroys it)."""
-        self._close_graphs()
         if self.graph is not None:
             self.graph.close()
             self.graph = None
