@@ -11,7 +11,8 @@ if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then extra
 .venv/bin/python -m pip install -q -e ".[$extras]"
 trtkit=.venv/bin/trtkit
 mkdir -p build
-$trtkit build --onnx models/mnist.onnx --fp16 --saveEngine build/mnist.plan --skipInference
+$trtkit build --onnx models/mnist.onnx --fp16 --saveEngine build/mnist.plan --skipInference \
+  --minShapes=input:1x1x28x28 --optShapes=input:10x1x28x28 --maxShapes=input:64x1x28x28
 if $trtkit infer build/mnist.plan samples/0.pgm --quiet >/dev/null 2>&1; then
   echo "[I] Running the plan on TensorRT"
   $trtkit infer build/mnist.plan samples/*.pgm
