@@ -18,6 +18,7 @@ from trtkit.errors import TrtkitError, UsageError
 from trtkit.files import check_readable, read_bytes, write_atomic
 from trtkit.precision import PrecisionOptions, PreparedModel, prepare
 from trtkit.profiles import ProfileSpec, add_to_config, resolve
+from trtkit.profiles import format_shape as fmt
 from trtkit.trt import Flavour, load
 
 if TYPE_CHECKING:
@@ -205,7 +206,7 @@ def build(options: BuildOptions) -> BuildResult:
     log.info(f"Precision: {prepared.description}")
     profiles = resolve(list(options.profiles), inputs)
     for i, p in enumerate(profiles):
-        shapes = "; ".join(f"{n} min {_dims(p.min[n])} opt {_dims(p.opt[n])} max {_dims(p.max[n])}" for n in p.opt)
+        shapes = "; ".join(f"{n} min {fmt(p.min[n])} opt {fmt(p.opt[n])} max {fmt(p.max[n])}" for n in p.opt)
         log.info(f"Optimization profile {i}: {shapes}")
     config: trt.IBuilderConfig = builder.create_builder_config()
     _configure(flavour, builder, config, options, prepared, profiles)
@@ -245,10 +246,6 @@ def build(options: BuildOptions) -> BuildResult:
                                              preprocess_options=options.precision.preprocess)
         log.info(result.accuracy.summary())
     return result
-
-
-def _dims(shape: tuple[int, ...]) -> str:
-    return "x".join(str(d) for d in shape)
 
 
 def _describe(tensors: dict[str, tuple[int, ...]]) -> str:

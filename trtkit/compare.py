@@ -16,7 +16,8 @@ import numpy as np
 from trtkit import log
 from trtkit.backends.base import Backend, TensorInfo, open_backend
 from trtkit.errors import TrtkitError
-from trtkit.feeds import Feeds, InputOptions, fmt, make_runs
+from trtkit.feeds import Feeds, InputOptions, make_runs
+from trtkit.profiles import format_shape as fmt
 
 EPSILON = 2.220446049250313e-16  # added to zero reference values, as Polygraphy does
 

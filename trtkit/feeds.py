@@ -21,6 +21,7 @@ from trtkit.backends.base import TensorInfo
 from trtkit.errors import TrtkitError, UsageError
 from trtkit.inputs import is_array, is_image, load_arrays, load_image, load_raw
 from trtkit.preprocess import Pipeline, PreprocessOptions, preprocess, resolve
+from trtkit.profiles import format_shape as fmt
 
 
 @dataclass
@@ -47,10 +48,6 @@ class Run:
 class Feeds:
     runs: list[Run]
     pipeline: Pipeline | None = None  # how images were preprocessed (None: no images)
-
-
-def fmt(shape: Sequence[int]) -> str:
-    return "x".join("?" if d < 0 else str(d) for d in shape) or "scalar"
 
 
 def fits(shape: Sequence[int], declared: Sequence[int]) -> bool:

@@ -14,8 +14,9 @@ import numpy as np
 
 from trtkit import log
 from trtkit.backends.base import Backend, TensorInfo, open_backend
-from trtkit.feeds import Feeds, InputOptions, Run, fmt, make_runs
+from trtkit.feeds import Feeds, InputOptions, Run, make_runs
 from trtkit.postprocess import Prediction, classify, export_outputs, format_prediction, is_class_scores
+from trtkit.profiles import format_shape as fmt
 
 
 @dataclass

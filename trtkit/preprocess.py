@@ -20,6 +20,7 @@ import numpy as np
 
 from trtkit.backends.base import TensorInfo
 from trtkit.errors import TrtkitError, UsageError
+from trtkit.profiles import format_shape as fmt
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def resolve(target: TensorInfo, options: PreprocessOptions | None = None) -> Pip
     channels = 1 if color == "gray" else 3
     if declared not in (-1, channels) or (layout == "NHW" and channels != 1):
         raise UsageError(
-            f"input {target.name!r} has {declared} channel(s) ({_fmt(shape)}), but preprocessing gives "
+            f"input {target.name!r} has {declared} channel(s) ({fmt(shape)}), but preprocessing gives "
             f"{channels} ({color}); choose --color or --preprocess to match"
         )
     mean = options.mean if options.mean is not None else preset.mean
@@ -143,7 +144,7 @@ def _layout(target: TensorInfo, chosen: str | None) -> str:
         return "NHW"
     if len(shape) != 4:
         raise UsageError(
-            f"input {target.name!r} has shape {_fmt(shape)}; images need a 4-D (NCHW/NHWC) or 3-D (NHW) "
+            f"input {target.name!r} has shape {fmt(shape)}; images need a 4-D (NCHW/NHWC) or 3-D (NHW) "
             "input; give arrays with --loadInputs instead"
         )
     if chosen is not None:
@@ -154,7 +155,7 @@ def _layout(target: TensorInfo, chosen: str | None) -> str:
         return "NCHW"
     if shape[3] in (1, 3):
         return "NHWC"
-    raise UsageError(f"input {target.name!r} ({_fmt(shape)}) has no 1- or 3-channel axis; give --layout")
+    raise UsageError(f"input {target.name!r} ({fmt(shape)}) has no 1- or 3-channel axis; give --layout")
 
 
 def preprocess(
@@ -215,7 +216,3 @@ def _convert_color(image: np.ndarray, color: str) -> np.ndarray:
     if pixels.ndim == 2:
         pixels = np.repeat(pixels[..., None], 3, axis=2)
     return pixels[..., ::-1] if color == "bgr" else pixels
-
-
-def _fmt(shape: Sequence[int]) -> str:
-    return "x".join("?" if d < 0 else str(d) for d in shape)

@@ -100,23 +100,24 @@ def _check_against_input(name: str, declared: Shape, p: ProfileSpec, index: int)
         if len(shape) != len(declared):
             raise UsageError(
                 f"profile {index}: --{kind}Shapes gives {name!r} {len(shape)} dimensions, but the model "
-                f"declares {len(declared)}: {_fmt(declared)}"
+                f"declares {len(declared)}: {format_shape(declared)}"
             )
         for axis, (d, want) in enumerate(zip(shape, declared, strict=True)):
             if want >= 0 and d != want:
                 raise UsageError(
-                    f"profile {index}: --{kind}Shapes {name}:{_fmt(shape)} changes fixed dimension {axis} "
-                    f"of {name!r} (the model says {_fmt(declared)})"
+                    f"profile {index}: --{kind}Shapes {name}:{format_shape(shape)} changes fixed dimension {axis} "
+                    f"of {name!r} (the model says {format_shape(declared)})"
                 )
     if not all(a <= b <= c for a, b, c in zip(lo, opt, hi, strict=True)):
         raise UsageError(
             f"profile {index}: {name!r} needs min <= opt <= max in every dimension, got "
-            f"min {_fmt(lo)}, opt {_fmt(opt)}, max {_fmt(hi)}"
+            f"min {format_shape(lo)}, opt {format_shape(opt)}, max {format_shape(hi)}"
         )
 
 
-def _fmt(shape: Sequence[int]) -> str:
-    return "x".join("?" if d < 0 else str(d) for d in shape)
+def format_shape(shape: Sequence[int]) -> str:
+    """trtexec's spelling of a shape, ``1x1x28x28``; ``?`` marks a dynamic dimension."""
+    return "x".join("?" if d < 0 else str(d) for d in shape) or "scalar"
 
 
 def resolve(profiles: list[ProfileSpec], inputs: dict[str, Shape]) -> list[ProfileSpec]:
@@ -140,8 +141,8 @@ def resolve(profiles: list[ProfileSpec], inputs: dict[str, Shape]) -> list[Profi
             if name not in p.opt:
                 default = tuple(1 if d < 0 else d for d in shape)
                 log.warning(
-                    f"profile {i}: dynamic input {name!r} ({_fmt(shape)}) has no shape flags; using "
-                    f"{_fmt(default)} (give --minShapes/--optShapes/--maxShapes to choose)"
+                    f"profile {i}: dynamic input {name!r} ({format_shape(shape)}) has no shape flags; using "
+                    f"{format_shape(default)} (give --minShapes/--optShapes/--maxShapes to choose)"
                 )
                 p.min[name] = p.opt[name] = p.max[name] = default
     return profiles

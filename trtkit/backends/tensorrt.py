@@ -21,6 +21,7 @@ from trtkit import cuda
 from trtkit.backends.base import Backend, TensorInfo
 from trtkit.errors import TrtkitError
 from trtkit.files import read_bytes
+from trtkit.profiles import format_shape as fmt
 from trtkit.trt import Flavour, load
 
 if TYPE_CHECKING:
@@ -43,10 +44,6 @@ _PLAN_PROBLEMS = (
     ("cudaError 35", "cannot run here: the NVIDIA driver is missing or too old", NEED_GPU),
     ("cudaError 100", "cannot run here: no CUDA GPU is visible", NEED_GPU),
 )
-
-
-def _fmt(shape: Sequence[int]) -> str:
-    return "x".join("?" if d < 0 else str(d) for d in shape) or "scalar"
 
 
 def plan_error(path: Path, flavour: Flavour, errors: Sequence[str]) -> TrtkitError:
@@ -88,7 +85,7 @@ class Execution:
             for name, shape in shapes.items():
                 if not context.set_input_shape(name, shape):
                     raise TrtkitError(
-                        f"input {name!r}: TensorRT refused shape {_fmt(shape)} in optimization profile "
+                        f"input {name!r}: TensorRT refused shape {fmt(shape)} in optimization profile "
                         f"{profile}: {backend.last_error()}"
                     )
         resolved = [(i, tuple(shapes[i.name])) for i in backend.inputs]
@@ -96,7 +93,7 @@ class Execution:
         for info, shape in resolved:
             if any(d < 0 for d in shape):
                 raise TrtkitError(
-                    f"output {info.name!r} has a data-dependent shape ({_fmt(shape)}); trtkit cannot size it yet"
+                    f"output {info.name!r} has a data-dependent shape ({fmt(shape)}); trtkit cannot size it yet"
                 )
             buffer = self.buffers[info.name]
             moved = buffer.reserve(shape, info.dtype, info.name) or not self.shapes
@@ -219,10 +216,10 @@ class TensorRTBackend(Backend):
             return free[0]
         if not fits:
             described = "; ".join(
-                f"profile {p}: " + ", ".join(f"{n} {_fmt(lo)}..{_fmt(hi)}" for n, (lo, hi) in self.ranges[p].items())
+                f"profile {p}: " + ", ".join(f"{n} {fmt(lo)}..{fmt(hi)}" for n, (lo, hi) in self.ranges[p].items())
                 for p in candidates
             )
-            given = ", ".join(f"{n} {_fmt(s)}" for n, s in shapes.items())
+            given = ", ".join(f"{n} {fmt(s)}" for n, s in shapes.items())
             raise TrtkitError(
                 f"input shapes {given} are outside every optimization profile of the engine ({described}); "
                 "choose shapes inside one, or rebuild with --minShapes/--maxShapes that cover them"
@@ -246,7 +243,7 @@ class TensorRTBackend(Backend):
             shape = tuple(np.shape(array))
             if not _fits(shape, info.shape):
                 raise TrtkitError(
-                    f"input {info.name!r}: shape {_fmt(shape)} does not fit the engine's {_fmt(info.shape)}"
+                    f"input {info.name!r}: shape {fmt(shape)} does not fit the engine's {fmt(info.shape)}"
                 )
             dtype = np.asarray(array).dtype
             if not np.can_cast(dtype, info.dtype, "same_kind"):

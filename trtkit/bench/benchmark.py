@@ -117,7 +117,8 @@ def open_bench_backend(model: ModelOptions) -> Iterator[tuple[Path, Backend]]:
 def make_feeds(backend: Backend, model: ModelOptions) -> dict[str, np.ndarray]:
     """One feed per input, as every trtkit command makes them: --loadInputs files, else seeded random data,
     in the shapes --shapes gives (dynamic dimensions it leaves out become 1, with a warning)."""
-    from trtkit.feeds import InputOptions, fmt, make_runs
+    from trtkit.feeds import InputOptions, make_runs
+    from trtkit.profiles import format_shape as fmt
 
     (run,) = make_runs(backend.inputs, InputOptions(load_inputs=model.load_inputs, shapes=model.shapes),
                        random=True).runs
