@@ -52,8 +52,8 @@ class Bench:
         import pycuda.driver as drv
         import standin_engine as se
 
-        from trtkit import cuda
         from trtkit.backends.tensorrt import TensorRTBackend
+        from trtkit.platform import cuda
 
         self.np, self.drv, self.se, self.cuda = np, drv, se, cuda
         self.launches = launches
@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def report(samples: dict[str, list[float]], device_name: str, args: argparse.Namespace) -> int:
     """Print the table and verdicts, write the JSON; exit status 1 when a target is missed."""
-    from trtkit.files import write_atomic
+    from trtkit.platform.files import write_atomic
 
     medians = {name: _median(values) for name, values in samples.items()}
     # What trtkit adds on top of the stand-in's own execute_async_v3, and on top of the graph launch itself

@@ -23,10 +23,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from trtkit import log  # noqa: E402
 from trtkit.backends.onnxruntime import OnnxRuntimeBackend  # noqa: E402
 from trtkit.bench.benchmark import ModelOptions, benchmark, make_feeds  # noqa: E402
 from trtkit.bench.options import BenchOptions  # noqa: E402
+from trtkit.platform import log  # noqa: E402
 
 TARGET = 0.97
 CASES = [

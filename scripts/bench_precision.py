@@ -17,11 +17,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from trtkit import log  # noqa: E402
-from trtkit.builder import BuildOptions, build  # noqa: E402
-from trtkit.eval import compare_precisions  # noqa: E402
-from trtkit.precision import PrecisionOptions, prepare  # noqa: E402
-from trtkit.trt import load  # noqa: E402
+from trtkit.builder.builder import BuildOptions, build  # noqa: E402
+from trtkit.platform import log  # noqa: E402
+from trtkit.platform.trt import load  # noqa: E402
+from trtkit.precision.options import PrecisionOptions  # noqa: E402
+from trtkit.precision.prepare import prepare  # noqa: E402
+from trtkit.tasks.accuracy import compare_precisions  # noqa: E402
 
 MNIST = REPO.parent / "shared" / "data" / "mnist"
 MODELS = [REPO / "models" / "mnist.onnx", REPO.parent / "shared" / "data" / "models" / "mnist-8.onnx"]

@@ -42,7 +42,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a plain script: make trtkit importable without installing
 
-from trtkit.datasets import load_mnist  # noqa: E402
+from trtkit.data.datasets import load_mnist  # noqa: E402
 
 INPUT_NAME = "input"
 OUTPUT_NAME = "scores"

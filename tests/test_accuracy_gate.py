@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from trtkit.errors import TrtkitError
-from trtkit.eval import compare_precisions
-from trtkit.precision import PrecisionOptions, PreparedModel, prepare
-from trtkit.trt import Flavour
+from trtkit.platform.errors import TrtkitError
+from trtkit.platform.trt import Flavour
+from trtkit.precision.options import PrecisionOptions
+from trtkit.precision.prepare import PreparedModel, prepare
+from trtkit.tasks.accuracy import compare_precisions
 
 pytest.importorskip("onnxruntime", reason="the gate runs ONNX Runtime (pip install 'trtkit[precision]')")
 pytest.importorskip("onnxconverter_common", reason="the gate converts graphs (pip install 'trtkit[precision]')")
@@ -33,14 +34,14 @@ def onnx_model(request: pytest.FixtureRequest) -> Path:
 
 @pytest.fixture
 def rtx() -> Flavour:
-    from trtkit.trt import load
+    from trtkit.platform.trt import load
 
     return load("rtx")
 
 
 def build_with_rtx(prepared: PreparedModel, tmp_path: Path, name: str) -> bytes:
     """Build exactly the graph that was evaluated; a refusal by TensorRT-RTX becomes the skip reason."""
-    from trtkit.builder import BuildOptions, build
+    from trtkit.builder.builder import BuildOptions, build
 
     assert prepared.onnx is not None and prepared.builder_flags == ()
     graph = tmp_path / f"{name}.onnx"

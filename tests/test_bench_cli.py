@@ -16,18 +16,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trtkit import log
-from trtkit.bench.benchmark import BUNDLED_MODEL, ModelOptions, benchmark
+from trtkit.bench.benchmark import ModelOptions, benchmark
 from trtkit.bench.options import BenchOptions
 from trtkit.cli import main
-from trtkit.inputs import load_arrays
+from trtkit.data.examples import BUNDLED_MODEL
+from trtkit.data.inputs import load_arrays
+from trtkit.platform import log
 
 FAST = ["--duration", "0.05", "--warmUp", "10", "--iterations", "20"]
 
 
 @pytest.fixture(autouse=True)
 def _reset_log_level() -> Iterator[None]:
-    """The command sets trtkit.log's level for the process; leave it as other tests expect it."""
+    """The command sets trtkit.platform.log's level for the process; leave it as other tests expect it."""
     yield
     log.set_verbosity(0)
 
@@ -71,11 +72,9 @@ def test_json_summary_on_stdout(model: Path, capsys: pytest.CaptureFixture) -> N
 
 
 def test_no_model_uses_the_bundled_mnist_and_says_so(capsys: pytest.CaptureFixture) -> None:
-    if not BUNDLED_MODEL.is_file():
-        pytest.skip(f"{BUNDLED_MODEL} is absent")
     code, out, err = bench(capsys, *FAST)
     assert code == 0, err
-    assert "[I] no model given: using models/mnist.onnx (bundled MNIST)" in err
+    assert f"[I] no model given: using the bundled MNIST model {BUNDLED_MODEL}" in err
     assert "=== Performance summary ===" in out
 
 
@@ -161,8 +160,8 @@ def test_help_imports_nothing_heavy() -> None:
 def test_onnx_with_tensorrt_backend_builds_the_plan_first(model: Path, tmp_path: Path,
                                                           capsys: pytest.CaptureFixture) -> None:
     """--backend tensorrt builds with --shapes as the profile; without a GPU the run then fails in one line."""
-    from trtkit.errors import TrtkitError
-    from trtkit.trt import load
+    from trtkit.platform.errors import TrtkitError
+    from trtkit.platform.trt import load
 
     try:
         load()

@@ -15,7 +15,7 @@ import pytest
 
 from trtkit.bench.export import export_profile, export_times
 from trtkit.bench.trace import empty_trace
-from trtkit.errors import TrtkitError
+from trtkit.platform.errors import TrtkitError
 
 TRTEXEC_TIMES_KEYS = [
     "startEnqMs", "endEnqMs", "startH2dMs", "endH2dMs", "startComputeMs", "endComputeMs",

@@ -17,7 +17,7 @@ from trtkit.backends.onnxruntime import OnnxRuntimeBackend
 from trtkit.bench.host_loop import MIN_CAPACITY, measure
 from trtkit.bench.options import BenchOptions
 from trtkit.bench.stats import timings
-from trtkit.errors import TrtkitError, UsageError
+from trtkit.platform.errors import TrtkitError, UsageError
 
 
 @pytest.fixture

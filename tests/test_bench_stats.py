@@ -24,7 +24,7 @@ from trtkit.bench.stats import (
     walltime_ms,
 )
 from trtkit.bench.trace import empty_trace
-from trtkit.errors import UsageError
+from trtkit.platform.errors import UsageError
 
 
 def device_trace(enq: list[float], h2d: list[float], compute: list[float], d2h: list[float], period: float = 10.0

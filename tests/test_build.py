@@ -17,9 +17,9 @@ import pytest
 from helpers import cli
 from onnx import TensorProto, helper, numpy_helper
 
-from trtkit.builder import BuildOptions, build, parse_mem_pool_sizes
-from trtkit.errors import UsageError
-from trtkit.profiles import ProfileSpec, parse_shape_spec, profiles_from_flags
+from trtkit.builder.builder import BuildOptions, build, parse_mem_pool_sizes
+from trtkit.builder.profiles import ProfileSpec, parse_shape_spec, profiles_from_flags
+from trtkit.platform.errors import UsageError
 
 pytest.importorskip("tensorrt_rtx", reason="tensorrt-rtx is not installed (pip install 'trtkit[rtx]')")
 
@@ -94,7 +94,7 @@ def test_dynamic_input_without_shapes_defaults_to_one(tmp_path: Path, capsys: py
 
 
 def test_timing_cache_written_then_reused(zoo_mnist8: Path, tmp_path: Path) -> None:
-    from trtkit.trt import load
+    from trtkit.platform.trt import load
 
     if not load().has_timing_cache:
         pytest.skip(f"{load()} has no timing cache (its cache calls are no-ops); see the RTX test below")
@@ -282,7 +282,7 @@ def test_inference_after_build_says_why_it_is_skipped(zoo_mnist8: Path, tmp_path
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     """trtexec runs the engine it built; where no GPU can, trtkit says so and the build still succeeds."""
     from trtkit.backends.tensorrt import TensorRTBackend
-    from trtkit.errors import TrtkitError
+    from trtkit.platform.errors import TrtkitError
 
     plan = tmp_path / "m.plan"
     code, out, err = cli(capsys, "build", "--onnx", zoo_mnist8, "--saveEngine", plan)

@@ -12,11 +12,12 @@ import onnx
 import pytest
 from onnx import numpy_helper
 
-from trtkit.backends.base import TensorInfo
-from trtkit.calibration import CalibrationTable, batches, load_calibration_data, version_code
-from trtkit.errors import TrtkitError, UsageError
-from trtkit.precision import PrecisionOptions, prepare
-from trtkit.trt import Flavour
+from trtkit.data.tensors import TensorInfo
+from trtkit.platform.errors import TrtkitError, UsageError
+from trtkit.platform.trt import Flavour
+from trtkit.precision.calibration import CalibrationTable, batches, load_calibration_data, version_code
+from trtkit.precision.options import PrecisionOptions
+from trtkit.precision.prepare import prepare
 
 pytest.importorskip("onnxruntime", reason="calibration runs ONNX Runtime (pip install 'trtkit[precision]')")
 
@@ -26,7 +27,7 @@ MNIST_INPUT = TensorInfo("Input3", (1, 1, 28, 28), np.dtype(np.float32))
 @pytest.fixture
 def rtx() -> Flavour:
     pytest.importorskip("tensorrt_rtx", reason="tensorrt-rtx is not installed (pip install 'trtkit[rtx]')")
-    from trtkit.trt import load
+    from trtkit.platform.trt import load
 
     return load("rtx")
 
@@ -55,7 +56,7 @@ def test_a_broken_cache_is_named_in_one_line(text: bytes) -> None:
 
 
 def test_mnist_idx_calibration_data_is_training_images_over_255(mnist_dir: Path) -> None:
-    from trtkit.datasets import load_mnist
+    from trtkit.data.datasets import load_mnist
 
     samples = load_calibration_data(mnist_dir, MNIST_INPUT, 20)
     train, _ = load_mnist(mnist_dir, "train")
@@ -128,7 +129,7 @@ def test_cache_is_written_once_and_a_rerun_gives_the_identical_graph(
 
 @pytest.mark.parametrize("algo", ["entropy", "minmax", "percentile"])
 def test_int8_graph_builds_with_the_real_rtx_builder(rtx: Flavour, model: Path, mnist_dir: Path, algo: str) -> None:
-    from trtkit.builder import BuildOptions, build
+    from trtkit.builder.builder import BuildOptions, build
 
     options = int8(mnist_dir, calib_algo=algo)
     result = build(BuildOptions(onnx=model, precision=options, flavor="rtx", verbosity=-1))
@@ -141,8 +142,8 @@ def test_tensorrt10_implicit_calibrator_builds_and_shares_the_cache(
 ) -> None:
     """The legacy IInt8EntropyCalibrator2 path: needs TensorRT 10, pycuda and a GPU."""
     pytest.importorskip("pycuda.driver", reason="pycuda is not installed")
-    from trtkit.builder import BuildOptions, build
-    from trtkit.trt import load
+    from trtkit.builder.builder import BuildOptions, build
+    from trtkit.platform.trt import load
 
     try:
         flavour = load("tensorrt")

@@ -11,8 +11,8 @@ import pytest
 from helpers import cli
 from onnx import numpy_helper
 
-from trtkit.compare import CompareOptions, run_compare
-from trtkit.feeds import InputOptions
+from trtkit.data.feeds import InputOptions
+from trtkit.tasks.compare import CompareOptions, run_compare
 
 
 def perturbed(model: Path, out: Path, scale: float) -> Path:

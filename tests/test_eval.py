@@ -11,10 +11,12 @@ from types import SimpleNamespace
 import pytest
 from helpers import cli
 
-from trtkit.errors import TrtkitError
-from trtkit.eval import EvalOptions, compare_precisions, evaluate
-from trtkit.precision import PrecisionOptions, PreparedModel, prepare
-from trtkit.trt import TensorRT10
+from trtkit.platform.errors import TrtkitError
+from trtkit.platform.trt import TensorRT10
+from trtkit.precision.options import PrecisionOptions
+from trtkit.precision.prepare import PreparedModel, prepare
+from trtkit.tasks.accuracy import compare_precisions
+from trtkit.tasks.eval import EvalOptions, evaluate
 
 pytest.importorskip("onnxruntime", reason="eval of .onnx models runs ONNX Runtime (pip install 'trtkit[onnxruntime]')")
 
@@ -69,7 +71,7 @@ def test_plan_on_onnx_runtime_is_refused(tmp_path: Path, mnist_dir: Path) -> Non
 
 def test_compare_precisions_fp16_graph(model: Path, mnist_dir: Path) -> None:
     pytest.importorskip("tensorrt_rtx")
-    from trtkit.trt import load
+    from trtkit.platform.trt import load
 
     prepared = prepare(model, PrecisionOptions(fp16=True), load("rtx"), strongly_typed=False)
     comparison = compare_precisions(model, prepared, mnist_dir, limit=500)

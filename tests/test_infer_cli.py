@@ -14,7 +14,7 @@ from helpers import cli
 from onnx import helper, numpy_helper
 from PIL import Image
 
-from trtkit.inputs import load_image
+from trtkit.data.inputs import load_image
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -256,7 +256,6 @@ def test_errors_in_a_subprocess(model: Path, tmp_path: Path) -> None:
         (["{ints}"], "array for input 'input' is int64, the input takes float32"),
         (["{npz_two}"], "holds 'a', 'b', but the inputs to fill are 'input'"),
         (["notes.txt"], "notes.txt: unknown input type .txt"),
-        ([], "no data for input 'input'"),
         (["samples/0.pgm", "--shapes=image:1x1x28x28"], "--shapes names 'image', which is not an input"),
         (["samples/0.pgm", "--shapes=input:1x3x28x28"], "--shapes input:1x3x28x28 does not fit the input's shape"),
         (["samples/0.pgm", "--preprocess", "imagenet"], "input 'input' has 1 channel(s)"),
@@ -304,7 +303,7 @@ def test_bad_plan_fails_in_one_line(capsys: pytest.CaptureFixture[str], tmp_path
 
 
 def test_cli_backend_choices_match_open_backend() -> None:
-    from trtkit.backends.base import BACKEND_CHOICES
+    from trtkit.backends.loader import BACKEND_CHOICES
     from trtkit.cli.infer import BACKEND_CHOICES as CLI_CHOICES
 
     assert CLI_CHOICES == BACKEND_CHOICES
@@ -343,3 +342,30 @@ def test_plan_on_the_gpu_matches_onnxruntime(
     assert code == 0 and out.splitlines()[-1] == " Predicted: 0", err
     code, out, err = cli(capsys, "compare", model, "--engine", plan, *samples, "--atol", "1e-3", "--rtol", "1e-3")
     assert code == 0, out + err
+
+
+def test_no_inputs_classifies_the_bundled_samples(capsys: pytest.CaptureFixture[str]) -> None:
+    """A plain install has something to show: the ten sample digits ship inside the package."""
+    from trtkit.data.examples import BUNDLED_MODEL, sample_images
+
+    code, out, err = cli(capsys, "infer", BUNDLED_MODEL, "--json")
+    assert code == 0, err
+    assert "bundled sample digits" in err
+    predicted = [p["class"] for p in json.loads(out)["predictions"]]
+    assert [s.stem for s in sample_images()] == [str(d) for d in range(10)]
+    assert predicted == list(range(10))
+
+
+def test_no_inputs_for_another_model_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The bundled samples are only for MNIST-shaped inputs; any other model still needs its data named."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "relu",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])])
+    path = tmp_path / "relu.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    code, out, err = cli(capsys, "infer", path)
+    one_line_error(code, err, "no data for input 'x'")
+    assert out == ""

@@ -1,4 +1,4 @@
-"""trtkit.inputs: every file format becomes the same pixels/arrays, and every bad file one clear error."""
+"""trtkit.data.inputs: every file format becomes the same pixels/arrays, and every bad file one clear error."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from onnx import numpy_helper
 from PIL import Image
 
-from trtkit.errors import TrtkitError, UsageError
-from trtkit.inputs import load_arrays, load_image, load_raw, parse_load_inputs
+from trtkit.data.inputs import load_arrays, load_image, load_raw, parse_load_inputs
+from trtkit.platform.errors import TrtkitError, UsageError
 
 
 @pytest.fixture

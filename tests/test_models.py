@@ -1,4 +1,4 @@
-"""The committed MNIST models, the sample digits and the IDX reader (trtkit.datasets).
+"""The committed MNIST models, the sample digits and the IDX reader (trtkit.data.datasets).
 
 The model tests run the ONNX files through onnxruntime exactly as a user would,
 on the real MNIST test set and on the samples with their inverted preprocessing.
@@ -15,7 +15,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from trtkit.datasets import load_idx, load_mnist, mnist_paths
+from trtkit.data.datasets import load_idx, load_mnist, mnist_paths
 
 STATIC_MODEL = Path(__file__).resolve().parents[1] / "models" / "mnist_static.onnx"
 TRT_FRIENDLY_OPS = {"Conv", "Relu", "MaxPool", "Flatten", "Gemm", "MatMul", "Add", "Reshape"}
@@ -117,7 +117,7 @@ def test_samples_follow_the_dark_on_light_mnist_layout(samples: list[Path]) -> N
         assert np.allclose(centre, 14.0, atol=1.0), f"{path.name}: centre of mass {centre}"
 
 
-# --- trtkit.datasets ----------------------------------------------------------------------------
+# --- trtkit.data.datasets ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("split", "count"), [("train", 60_000), ("test", 10_000)])

@@ -8,11 +8,12 @@ import numpy as np
 import onnx
 import pytest
 
-from trtkit.backends.base import TensorInfo, open_backend
+from trtkit.backends.loader import open_backend
 from trtkit.backends.onnxruntime import OnnxRuntimeBackend
-from trtkit.errors import TrtkitError, UsageError
-from trtkit.inputs import load_arrays, load_image
-from trtkit.preprocess import preprocess
+from trtkit.data.inputs import load_arrays, load_image
+from trtkit.data.preprocess import preprocess
+from trtkit.data.tensors import TensorInfo
+from trtkit.platform.errors import TrtkitError, UsageError
 
 
 def test_tensor_info_of_the_dynamic_model(model: Path) -> None:

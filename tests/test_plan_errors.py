@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trtkit.errors import TrtkitError
+from trtkit.platform.errors import TrtkitError
 
 pytest.importorskip("tensorrt_rtx", reason="tensorrt-rtx is not installed (pip install 'trtkit[rtx]')")
 
@@ -29,7 +29,7 @@ def _open(path: Path) -> str:
 
 @pytest.fixture
 def plan(zoo_mnist8: Path, tmp_path: Path) -> Path:
-    from trtkit.builder import BuildOptions, build
+    from trtkit.builder.builder import BuildOptions, build
 
     path = tmp_path / "mnist8.plan"
     build(BuildOptions(onnx=zoo_mnist8, save_engine=path, flavor="rtx", verbosity=-1))
@@ -53,7 +53,7 @@ def test_bytes_that_are_no_plan(tmp_path: Path) -> None:
 
 
 def test_a_good_plan_on_a_machine_without_a_gpu(plan: Path) -> None:
-    from trtkit import cuda
+    from trtkit.platform import cuda
 
     try:
         cuda.Device().close()

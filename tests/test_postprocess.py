@@ -1,4 +1,4 @@
-"""trtkit.postprocess: softmax, top-k, the MNIST sample's bars and trtexec's --exportOutput layout."""
+"""trtkit.data.postprocess: softmax, top-k, the MNIST sample's bars and trtexec's --exportOutput layout."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trtkit.postprocess import bar, classify, export_outputs, format_prediction, is_class_scores, softmax
+from trtkit.data.postprocess import bar, classify, export_outputs, format_prediction, is_class_scores, softmax
 
 
 def test_softmax_is_stable_and_normalised() -> None:

@@ -18,9 +18,11 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from trtkit.errors import UsageError
-from trtkit.precision import KEEP_FP32_OPS, PrecisionOptions, prepare
-from trtkit.trt import Flavour, TensorRT10
+from trtkit.platform.errors import UsageError
+from trtkit.platform.trt import Flavour, TensorRT10
+from trtkit.precision.convert import KEEP_FP32_OPS
+from trtkit.precision.options import PrecisionOptions
+from trtkit.precision.prepare import prepare
 
 pytest.importorskip("onnxconverter_common", reason="graph conversion needs onnxconverter-common")
 
@@ -28,7 +30,7 @@ pytest.importorskip("onnxconverter_common", reason="graph conversion needs onnxc
 @pytest.fixture
 def rtx() -> Flavour:
     pytest.importorskip("tensorrt_rtx", reason="tensorrt-rtx is not installed (pip install 'trtkit[rtx]')")
-    from trtkit.trt import load
+    from trtkit.platform.trt import load
 
     return load("rtx")
 
@@ -145,7 +147,7 @@ def test_bad_flag_combinations_say_what_to_do(
 
 @pytest.mark.parametrize("precision", ["fp16", "bf16"])
 def test_converted_graphs_build_with_the_real_rtx_builder(rtx: Flavour, zoo_mnist8: Path, precision: str) -> None:
-    from trtkit.builder import BuildOptions, build
+    from trtkit.builder.builder import BuildOptions, build
 
     options = PrecisionOptions(**{precision: True})
     result = build(BuildOptions(onnx=zoo_mnist8, precision=options, flavor="rtx", verbosity=-1))

@@ -1,4 +1,4 @@
-"""trtkit.preprocess: each preset's formula, steps derived from the model's input, and clear refusals."""
+"""trtkit.data.preprocess: each preset's formula, steps derived from the model's input, and clear refusals."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trtkit.backends.base import TensorInfo
-from trtkit.errors import TrtkitError, UsageError
-from trtkit.inputs import load_image
-from trtkit.preprocess import PreprocessOptions, preprocess, resolve
+from trtkit.data.inputs import load_image
+from trtkit.data.preprocess import PreprocessOptions, preprocess, resolve
+from trtkit.data.tensors import TensorInfo
+from trtkit.platform.errors import TrtkitError, UsageError
 
 F32 = np.dtype(np.float32)
 MNIST = TensorInfo("input", (-1, 1, 28, 28), F32)
@@ -140,6 +140,6 @@ def test_not_pixels() -> None:
 def test_cli_spells_the_same_choices() -> None:
     """The CLI lists presets without importing numpy (for an instant --help); the lists must agree."""
     from trtkit.cli.infer import PRESET_CHOICES as CLI_PRESETS
-    from trtkit.preprocess import PRESET_CHOICES
+    from trtkit.data.preprocess import PRESET_CHOICES
 
     assert CLI_PRESETS == PRESET_CHOICES

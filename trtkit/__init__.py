@@ -13,17 +13,17 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "build": "trtkit.builder",
-    "BuildOptions": "trtkit.builder",
-    "open_backend": "trtkit.backends.base",
+    "build": "trtkit.builder.builder",
+    "BuildOptions": "trtkit.builder.builder",
+    "open_backend": "trtkit.backends.loader",
     "Runner": "trtkit.backends.tensorrt",
     "benchmark": "trtkit.bench.benchmark",
     "ModelOptions": "trtkit.bench.benchmark",
     "BenchOptions": "trtkit.bench.options",
-    "InferOptions": "trtkit.infer",
-    "run_infer": "trtkit.infer",
-    "CompareOptions": "trtkit.compare",
-    "run_compare": "trtkit.compare",
+    "InferOptions": "trtkit.tasks.infer",
+    "run_infer": "trtkit.tasks.infer",
+    "CompareOptions": "trtkit.tasks.compare",
+    "run_compare": "trtkit.tasks.compare",
 }
 
 

@@ -55,7 +55,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def device() -> Iterator[Any]:
     """The GPU's primary context, current for the whole session."""
-    from trtkit.cuda import Device
+    from trtkit.platform.cuda import Device
 
     with Device() as gpu:
         yield gpu

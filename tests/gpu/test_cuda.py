@@ -1,4 +1,4 @@
-"""trtkit.cuda on a real GPU: the primary context, pinned buffers and async copies, events and checked
+"""trtkit.platform.cuda on a real GPU: the primary context, pinned buffers and async copies, events and checked
 driver calls, CUDA graphs of captured work (--useCudaGraph's enqueue)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from trtkit import cuda
-from trtkit.errors import TrtkitError
+from trtkit.platform import cuda
+from trtkit.platform.errors import TrtkitError
 
 pytestmark = pytest.mark.gpu
 

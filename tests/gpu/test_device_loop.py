@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from standin_engine import impl_of, launches, live_contexts, mnist_expected, mnist_input, mnist_spec
 
+from trtkit.bench.device_loop import measure
 from trtkit.bench.options import BenchOptions
 from trtkit.bench.trace import TRACE_FIELDS, BenchRun
-from trtkit.errors import TrtkitError
+from trtkit.platform.errors import TrtkitError
 
 pytestmark = pytest.mark.gpu
 Runners = Callable[..., tuple[Any, Any]]
@@ -42,7 +43,7 @@ def _check_rows(run: BenchRun, streams: int = 1) -> None:
 def test_trace_rows_are_ordered_and_each_iteration_ran(runner_factory: Runners, rng: np.random.Generator) -> None:
     engine, backend = runner_factory(mnist_spec())
     x = mnist_input(rng)
-    run = backend.bench({"Input3": x}, _options(dump_output=True))
+    run = measure(backend, {"Input3": x}, _options(dump_output=True))
     assert len(run.trace) >= 40
     _check_rows(run)
     assert np.all(run.trace["endH2DMs"] > run.trace["startH2DMs"]), "H2D copies take time"
@@ -54,7 +55,7 @@ def test_trace_rows_are_ordered_and_each_iteration_ran(runner_factory: Runners, 
 def test_warm_up_is_run_but_not_reported_and_duration_is_honoured(runner_factory: Runners,
                                                                   rng: np.random.Generator) -> None:
     engine, backend = runner_factory(mnist_spec())
-    run = backend.bench({"Input3": mnist_input(rng)}, _options(warm_up_ms=50.0, duration_s=0.2, iterations=5))
+    run = measure(backend, {"Input3": mnist_input(rng)}, _options(warm_up_ms=50.0, duration_s=0.2, iterations=5))
     _check_rows(run)
     assert launches(engine) > len(run.trace), "warm-up iterations ran"
     assert run.trace["startComputeMs"].max() >= 150.0, "the run lasted about --duration"
@@ -67,7 +68,7 @@ def test_cuda_graph_without_transfers_replays_the_enqueue(runner_factory: Runner
     engine, backend = runner_factory(mnist_spec())
     x = mnist_input(rng)
     execution = backend._main
-    run = backend.bench({"Input3": x}, _options(use_cuda_graph=True, no_data_transfers=True, iterations=200,
+    run = measure(backend, {"Input3": x}, _options(use_cuda_graph=True, no_data_transfers=True, iterations=200,
                                                 dump_output=True))
     _check_rows(run)
     trace = run.trace
@@ -82,7 +83,7 @@ def test_cuda_graph_without_transfers_replays_the_enqueue(runner_factory: Runner
     assert "[W]" not in capsys.readouterr().err
     execution.buffers["Plus214_Output_0"].host[...] = np.nan  # the replays computed what is read back
     y = mnist_input(rng)
-    run = backend.bench({"Input3": y}, _options(use_cuda_graph=True, no_data_transfers=True, dump_output=True))
+    run = measure(backend, {"Input3": y}, _options(use_cuda_graph=True, no_data_transfers=True, dump_output=True))
     np.testing.assert_array_equal(run.outputs["Plus214_Output_0"], mnist_expected(engine, y))
 
 
@@ -91,7 +92,7 @@ def test_cuda_graph_with_transfers_replays_the_enqueue(runner_factory: Runners, 
     """With copies the graph holds the enqueue alone, as trtexec's; copies and events stay on the host."""
     engine, backend = runner_factory(mnist_spec())
     x = mnist_input(rng)
-    run = backend.bench({"Input3": x}, _options(use_cuda_graph=True, dump_output=True))
+    run = measure(backend, {"Input3": x}, _options(use_cuda_graph=True, dump_output=True))
     _check_rows(run)
     assert impl_of(backend._main.context).executions == 2, "one warm enqueue and one captured, then replays"
     assert launches(engine) == 1 + len(run.trace), "each replay ran the kernel once; capture ran nothing"
@@ -107,7 +108,7 @@ def test_cuda_graph_falls_back_to_plain_enqueues_when_capture_is_refused(
     engine, backend = runner_factory(mnist_spec())
     impl_of(backend._main.context).refuses_capture = True
     x = mnist_input(rng)
-    run = backend.bench({"Input3": x}, _options(use_cuda_graph=True, no_data_transfers=not transfers,
+    run = measure(backend, {"Input3": x}, _options(use_cuda_graph=True, no_data_transfers=not transfers,
                                                 dump_output=True))
     _check_rows(run)
     assert "not permitted under CUDA graph capture mode" in capsys.readouterr().err
@@ -118,7 +119,7 @@ def test_cuda_graph_falls_back_to_plain_enqueues_when_capture_is_refused(
 def test_no_data_transfers_gives_zero_length_copies(runner_factory: Runners, rng: np.random.Generator) -> None:
     engine, backend = runner_factory(mnist_spec())
     x = mnist_input(rng)
-    run = backend.bench({"Input3": x}, _options(no_data_transfers=True, dump_output=True))
+    run = measure(backend, {"Input3": x}, _options(no_data_transfers=True, dump_output=True))
     _check_rows(run)
     trace = run.trace
     assert np.all(trace["startH2DMs"] == trace["endH2DMs"]) and np.all(trace["endH2DMs"] == trace["startComputeMs"])
@@ -128,7 +129,7 @@ def test_no_data_transfers_gives_zero_length_copies(runner_factory: Runners, rng
 
 def test_two_streams_each_run_their_own_context(runner_factory: Runners, rng: np.random.Generator) -> None:
     engine, backend = runner_factory(mnist_spec())
-    run = backend.bench({"Input3": mnist_input(rng)}, _options(inf_streams=2, iterations=30))
+    run = measure(backend, {"Input3": mnist_input(rng)}, _options(inf_streams=2, iterations=30))
     _check_rows(run, streams=2)
     assert all(np.count_nonzero(run.trace["stream"] == s) >= 30 for s in (0, 1))
     assert launches(engine) == len(run.trace)
@@ -139,18 +140,18 @@ def test_two_streams_of_a_dynamic_engine_hold_one_profile_each(runner_factory: R
                                                                rng: np.random.Generator) -> None:
     engine, backend = runner_factory(mnist_spec(dynamic=True))
     x = mnist_input(rng, 4)
-    run = backend.bench({"input": x}, _options(inf_streams=2, use_cuda_graph=True, dump_output=True))
+    run = measure(backend, {"input": x}, _options(inf_streams=2, use_cuda_graph=True, dump_output=True))
     _check_rows(run, streams=2)
     np.testing.assert_array_equal(run.outputs["scores"], mnist_expected(engine, x))
     assert impl_of(engine).errors == []
     with pytest.raises(TrtkitError, match="--infStreams"):
-        backend.bench({"input": x}, _options(inf_streams=3))
+        measure(backend, {"input": x}, _options(inf_streams=3))
     assert len(live_contexts(engine)) == 1
 
 
 def test_spin_wait_polls_events(runner_factory: Runners, rng: np.random.Generator) -> None:
     engine, backend = runner_factory(mnist_spec())
-    run = backend.bench({"Input3": mnist_input(rng)}, _options(use_spin_wait=True))
+    run = measure(backend, {"Input3": mnist_input(rng)}, _options(use_spin_wait=True))
     _check_rows(run)
     assert launches(engine) == len(run.trace)
 
@@ -159,7 +160,7 @@ def test_spin_wait_polls_events(runner_factory: Runners, rng: np.random.Generato
 def test_dump_profile_keeps_every_layer_time(runner_factory: Runners, rng: np.random.Generator,
                                              separate: bool) -> None:
     engine, backend = runner_factory(mnist_spec())
-    run = backend.bench({"Input3": mnist_input(rng)}, _options(dump_profile=True, separate_profile_run=separate))
+    run = measure(backend, {"Input3": mnist_input(rng)}, _options(dump_profile=True, separate_profile_run=separate))
     assert run.layer_times_ms is not None and set(run.layer_times_ms) == {"weighted_rows"}
     times = run.layer_times_ms["weighted_rows"]
     profiled = launches(engine) - (len(run.trace) if separate else 0)  # the timed run's rows are not profiled

@@ -21,7 +21,7 @@ from standin_engine import (
     mnist_spec,
 )
 
-from trtkit.errors import TrtkitError
+from trtkit.platform.errors import TrtkitError
 
 pytestmark = pytest.mark.gpu
 Runners = Callable[..., tuple[Any, Any]]

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from trtkit.backends.base import Backend, TensorInfo
-from trtkit.errors import TrtkitError, UsageError
-from trtkit.feeds import check_feeds
+from trtkit.backends.base import Backend
+from trtkit.data.feeds import check_feeds
+from trtkit.data.tensors import TensorInfo
+from trtkit.platform.errors import TrtkitError, UsageError
 
 if TYPE_CHECKING:
     import onnxruntime

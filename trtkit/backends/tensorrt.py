@@ -11,26 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trtkit import cuda
-from trtkit.backends.base import Backend, TensorInfo
-from trtkit.errors import TrtkitError
-from trtkit.files import read_bytes
-from trtkit.profiles import format_shape as fmt
-from trtkit.trt import Flavour, load
+from trtkit.backends.base import Backend
+from trtkit.backends.execution import Execution, Shape, dims_of
+from trtkit.data.tensors import TensorInfo
+from trtkit.data.tensors import format_shape as fmt
+from trtkit.platform import cuda
+from trtkit.platform.errors import TrtkitError
+from trtkit.platform.files import read_bytes
+from trtkit.platform.trt import Flavour, load
 
 if TYPE_CHECKING:
     import tensorrt as trt
 
-    from trtkit.bench.options import BenchOptions
-    from trtkit.bench.trace import BenchRun
 
-Shape = tuple[int, ...]
 REBUILD = "rebuild it on this machine with trtkit build"
 NEED_GPU = "run it on a machine with an NVIDIA GPU and a driver recent enough for this TensorRT"
 # Substrings of TensorRT's deserialization errors -> what they mean for the user, and what to do.
@@ -53,90 +51,6 @@ def plan_error(path: Path, flavour: Flavour, errors: Sequence[str]) -> TrtkitErr
     meaning, todo = next(causes, ("cannot be deserialized", REBUILD))
     said = errors[0] if errors else "no error was logged"
     return TrtkitError(f"{path}: this plan {meaning}; {todo} ({flavour}: {said})")
-
-
-class Execution:
-    """One execution context, its stream and one pinned/device buffer pair per I/O tensor."""
-
-    def __init__(self, backend: TensorRTBackend) -> None:
-        self.backend = backend
-        self.context: trt.IExecutionContext | None = backend.engine.create_execution_context()
-        if self.context is None:
-            raise TrtkitError(f"TensorRT could not create an execution context: {backend.last_error()}")
-        self.stream = cuda.new_stream()
-        self.handle: int = self.stream.handle
-        self.buffers = {info.name: cuda.HostDeviceBuffer() for info in (*backend.inputs, *backend.outputs)}
-        self.shapes: dict[str, Shape] = {}
-        self.profile: int | None = None
-        self.generation = 0  # bumped whenever shapes or addresses change: bound callables check it
-
-    def prepare(self, shapes: Mapping[str, Shape], taken: frozenset[int] = frozenset()) -> None:
-        """Select a profile, set the input shapes and size/bind the buffers; nothing when nothing changed."""
-        if shapes == self.shapes and self.profile not in taken:
-            return
-        backend, context = self.backend, self.context
-        assert context is not None
-        if backend.dynamic:
-            profile = backend.choose_profile(shapes, taken, self.profile)
-            if profile != self.profile:
-                if not context.set_optimization_profile_async(profile, self.handle):
-                    raise TrtkitError(f"TensorRT refused optimization profile {profile}: {backend.last_error()}")
-                self.profile = profile
-            for name, shape in shapes.items():
-                if not context.set_input_shape(name, shape):
-                    raise TrtkitError(
-                        f"input {name!r}: TensorRT refused shape {fmt(shape)} in optimization profile "
-                        f"{profile}: {backend.last_error()}"
-                    )
-        resolved = [(i, tuple(shapes[i.name])) for i in backend.inputs]
-        resolved += [(o, _dims(context.get_tensor_shape(o.name))) for o in backend.outputs]
-        for info, shape in resolved:
-            if any(d < 0 for d in shape):
-                raise TrtkitError(
-                    f"output {info.name!r} has a data-dependent shape ({fmt(shape)}); trtkit cannot size it yet"
-                )
-            buffer = self.buffers[info.name]
-            moved = buffer.reserve(shape, info.dtype, info.name) or not self.shapes
-            if moved and not context.set_tensor_address(info.name, buffer.device):
-                raise TrtkitError(f"TensorRT refused the device address of {info.name!r}: {backend.last_error()}")
-        self.shapes = dict(shapes)
-        self.generation += 1
-
-    def load(self, feeds: Mapping[str, np.ndarray]) -> None:
-        """Copy the feeds into the pinned host buffers (casting where numpy can do so safely)."""
-        for name, array in feeds.items():
-            np.copyto(self.buffers[name].host, array, casting="same_kind")
-
-    def copies_in(self) -> list[tuple[int, np.ndarray]]:
-        """(device address, pinned bytes) per non-empty input: what each H2D copy moves."""
-        return [(b.device, b.bytes) for i in self.backend.inputs if (b := self.buffers[i.name]).bytes.nbytes]
-
-    def copies_out(self) -> list[tuple[np.ndarray, int]]:
-        """(pinned bytes, device address) per non-empty output: what each D2H copy moves."""
-        return [(b.bytes, b.device) for o in self.backend.outputs if (b := self.buffers[o.name]).bytes.nbytes]
-
-    def enqueue_function(self) -> Callable[[], bool]:
-        """``execute_async_v3`` on this stream, bound once (what the hot loops call)."""
-        assert self.context is not None
-        return partial(self.context.execute_async_v3, self.handle)
-
-    def outputs(self) -> dict[str, np.ndarray]:
-        return {o.name: self.buffers[o.name].host for o in self.backend.outputs}
-
-    def close(self) -> None:
-        """Wait for this stream, then free the buffers, the stream and the context."""
-        if self.context is None:
-            return
-        self.stream.synchronize()
-        for buffer in self.buffers.values():
-            buffer.free()
-        self.context = None
-        self.stream = None
-
-
-def _dims(dims: trt.Dims) -> Shape:
-    """A trt.Dims (or any sequence of ints) as a tuple."""
-    return tuple(int(d) for d in dims)
 
 
 class TensorRTBackend(Backend):
@@ -177,7 +91,7 @@ class TensorRTBackend(Backend):
         for index in range(engine.num_io_tensors):
             name = engine.get_tensor_name(index)
             dtype = flavour.numpy_dtype(engine.get_tensor_dtype(name))
-            info = TensorInfo(name, _dims(engine.get_tensor_shape(name)), dtype)
+            info = TensorInfo(name, dims_of(engine.get_tensor_shape(name)), dtype)
             (inputs if engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT else outputs).append(info)
         self.inputs, self.outputs = tuple(inputs), tuple(outputs)
         self.dynamic = any(i.is_dynamic for i in self.inputs)
@@ -190,7 +104,7 @@ class TensorRTBackend(Backend):
             ranges = {}
             for info in self.inputs:
                 low, _opt, high = engine.get_tensor_profile_shape(info.name, p)
-                ranges[info.name] = (_dims(low), _dims(high))
+                ranges[info.name] = (dims_of(low), dims_of(high))
             self.ranges.append(ranges)
         self._main: Execution | None = None
         self.device: cuda.Device | None = None
@@ -307,11 +221,6 @@ class TensorRTBackend(Backend):
         finally:
             for execution in executions[1:]:
                 execution.close()
-
-    def bench(self, feeds: Mapping[str, np.ndarray], options: BenchOptions) -> BenchRun:
-        from trtkit.bench.device_loop import measure
-
-        return measure(self, feeds, options)
 
     def close(self) -> None:
         """Free buffers, stream and context, then the engine and runtime, then release the GPU context."""

@@ -17,15 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from trtkit import log
-from trtkit.backends.base import BACKEND_CHOICES, ONNX_SUFFIXES, Backend, open_backend
+from trtkit.backends.base import Backend
+from trtkit.backends.loader import BACKEND_CHOICES, ONNX_SUFFIXES, open_backend
 from trtkit.bench.options import BenchOptions
 from trtkit.bench.stats import Summary, summarize
 from trtkit.bench.trace import BenchRun
-from trtkit.errors import TrtkitError, UsageError
-
-BUNDLED_MODEL = Path(__file__).resolve().parents[2] / "models" / "mnist.onnx"
-"""The repository's MNIST model, found from the package's location (the checkout's models/ directory)."""
+from trtkit.data.examples import BUNDLED_MODEL
+from trtkit.platform import log
+from trtkit.platform.errors import TrtkitError, UsageError
 
 
 @dataclass
@@ -85,7 +84,7 @@ def choose_model(model: ModelOptions) -> tuple[Path, bool]:
     if not BUNDLED_MODEL.is_file():
         raise TrtkitError(f"no model given, and the bundled {BUNDLED_MODEL} is missing; name a plan "
                           "(trtkit bench model.plan) or an ONNX model (--onnx model.onnx)")
-    log.info("no model given: using models/mnist.onnx (bundled MNIST)")
+    log.info(f"no model given: using the bundled MNIST model {BUNDLED_MODEL}")
     return BUNDLED_MODEL, True
 
 
@@ -97,8 +96,8 @@ def open_bench_backend(model: ModelOptions) -> Iterator[tuple[Path, Backend]]:
         raise UsageError("--saveEngine keeps the plan built from --onnx with --backend tensorrt; nothing is built here")
     options = {"flavor": model.flavor, "verbosity": model.verbosity}
     if is_onnx and model.backend == "tensorrt":
-        from trtkit.builder import BuildOptions, build
-        from trtkit.profiles import ProfileSpec
+        from trtkit.builder.builder import BuildOptions, build
+        from trtkit.builder.profiles import ProfileSpec
 
         profiles = [ProfileSpec(dict(model.shapes), dict(model.shapes), dict(model.shapes))] if model.shapes else []
         result = build(BuildOptions(onnx=path, save_engine=model.save_engine, profiles=profiles, flavor=model.flavor,
@@ -117,8 +116,8 @@ def open_bench_backend(model: ModelOptions) -> Iterator[tuple[Path, Backend]]:
 def make_feeds(backend: Backend, model: ModelOptions) -> dict[str, np.ndarray]:
     """One feed per input, as every trtkit command makes them: --loadInputs files, else seeded random data,
     in the shapes --shapes gives (dynamic dimensions it leaves out become 1, with a warning)."""
-    from trtkit.feeds import InputOptions, make_runs
-    from trtkit.profiles import format_shape as fmt
+    from trtkit.data.feeds import InputOptions, make_runs
+    from trtkit.data.tensors import format_shape as fmt
 
     (run,) = make_runs(backend.inputs, InputOptions(load_inputs=model.load_inputs, shapes=model.shapes),
                        random=True).runs
@@ -129,8 +128,22 @@ def make_feeds(backend: Backend, model: ModelOptions) -> dict[str, np.ndarray]:
 
 
 def is_device_timed(backend: Backend) -> bool:
-    """Backends that override :meth:`Backend.bench` time on the device; the default host loop cannot."""
-    return type(backend).bench is not Backend.bench
+    """TensorRT times its phases with CUDA events on the device; every other backend is timed on the host."""
+    from trtkit.backends.tensorrt import TensorRTBackend
+
+    return isinstance(backend, TensorRTBackend)
+
+
+def measure(backend: Backend, feeds: dict[str, np.ndarray], options: BenchOptions) -> BenchRun:
+    """The loop the backend needs: trtexec's device loop (CUDA events, graphs, streams) for TensorRT, the host
+    loop for the rest. Bench picks it, so that backends know nothing of bench."""
+    if is_device_timed(backend):
+        from trtkit.bench.device_loop import measure as device_measure
+
+        return device_measure(backend, feeds, options)
+    from trtkit.bench.host_loop import measure as host_measure
+
+    return host_measure(backend, feeds, options)
 
 
 def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
@@ -141,7 +154,7 @@ def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
         log.info(f"Model: {path} on {backend.name} ({'device' if device else 'host'}-timed)")
         feeds = make_feeds(backend, model)
         log.info("Starting inference")
-        run = backend.bench(feeds, options)
+        run = measure(backend, feeds, options)
         name = backend.name
     if len(run.trace) == 0:
         raise TrtkitError(f"{path}: the run recorded no timed queries; raise --iterations or --duration")

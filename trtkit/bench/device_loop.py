@@ -17,19 +17,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trtkit import cuda
 from trtkit.bench.iteration import Iteration, Loop, Row
 from trtkit.bench.progress import TimeProgress
 from trtkit.bench.stats import walltime_ms
 from trtkit.bench.trace import BenchRun, empty_trace
-from trtkit.errors import TrtkitError, UsageError
+from trtkit.platform import cuda
+from trtkit.platform.errors import TrtkitError, UsageError
 
 if TYPE_CHECKING:
     import tensorrt as trt
 
     from trtkit.backends.tensorrt import TensorRTBackend
     from trtkit.bench.options import BenchOptions
-    from trtkit.trt import Flavour
+    from trtkit.platform.trt import Flavour
 
 
 def _loop(streams: list[Iteration], iterations: int, max_ms: float, warm_up_ms: float) -> np.ndarray:

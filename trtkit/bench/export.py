@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from trtkit.bench.stats import LayerTimes, layer_profile, timings
-from trtkit.files import write_atomic
+from trtkit.platform.files import write_atomic
 
 # trtexec exportJSONTrace keys (TensorRT 8.5 and later), in its order, and the trace field behind each.
 TIMES_KEYS = (

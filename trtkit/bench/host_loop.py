@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trtkit import log
 from trtkit.bench.progress import TimeProgress
 from trtkit.bench.stats import walltime_ms
 from trtkit.bench.trace import BenchRun, empty_trace
-from trtkit.errors import UsageError
+from trtkit.platform import log
+from trtkit.platform.errors import UsageError
 
 if TYPE_CHECKING:
     from trtkit.backends.base import Backend

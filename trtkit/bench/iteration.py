@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from trtkit import cuda, log
-from trtkit.errors import TrtkitError
+from trtkit.platform import cuda, log
+from trtkit.platform.errors import TrtkitError
 
 if TYPE_CHECKING:
     from trtkit.backends.tensorrt import Execution, TensorRTBackend

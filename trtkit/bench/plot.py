@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from trtkit.bench.stats import Summary, timings
-from trtkit.errors import TrtkitError, UsageError
-from trtkit.files import write_atomic
+from trtkit.platform.errors import TrtkitError, UsageError
+from trtkit.platform.files import write_atomic
 
 FORMATS = (".png", ".svg", ".pdf")
 

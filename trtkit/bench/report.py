@@ -8,11 +8,18 @@ runs compare in one table.
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trtkit.bench.stats import LayerTimes, PerformanceResult, Summary, layer_profile, trace_averages
+from trtkit.bench.options import BenchOptions
+from trtkit.bench.stats import LayerTimes, PerformanceResult, Summary, bound_warnings, layer_profile, trace_averages
+
+if TYPE_CHECKING:
+    from trtkit.bench.benchmark import BenchResult
 
 LABELS = {
     "latency": "Latency",
@@ -129,3 +136,32 @@ def summary_dict(summary: Summary) -> dict[str, object]:
         "totalGpuComputeTimeS": summary.total_gpu_compute_s,
         "deviceTimed": summary.device,
     }
+
+
+def print_report(result: BenchResult, options: BenchOptions, level: int, as_json: bool) -> None:
+    """The trtexec-style report on stdout (on stderr with --json, whose summary then owns stdout)."""
+    out = sys.stderr if as_json else sys.stdout
+    summary, run = result.summary, result.run
+    lines = [f"[I] {line}" for line in prolog_lines(summary)]
+    if level >= 2:
+        lines += [f"[V] {line}" for line in trace_detail_lines(run.trace, options.avg_runs, result.device_timed)]
+    lines += [f"[I] {line}" for line in summary_lines(summary)]
+    warnings = bound_warnings(summary)
+    lines += [f"[W] {line}" for line in warnings]
+    if level >= 2:
+        lines += [f"[V] {line}" for line in ("", *EXPLANATIONS)]
+    if options.dump_profile and run.layer_times_ms:
+        lines += [f"[I] {line}" for line in profile_lines(run.layer_times_ms)]
+    if options.dump_output and run.outputs:
+        lines += [f"[I] {line}" for line in output_lines(run.outputs)]
+    if not (as_json and level < 0):
+        print("\n".join(lines), file=out)
+    if as_json:
+        document = {
+            "model": str(result.model),
+            "backend": result.backend,
+            "inputs": {name: list(shape) for name, shape in result.input_shapes.items()},
+            **summary_dict(summary),
+            "warnings": [w.strip() for w in warnings if w.startswith("*")],
+        }
+        print(json.dumps(document, indent=2))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from trtkit.errors import UsageError
+from trtkit.platform.errors import UsageError
 
 LayerTimes = Mapping[str, ArrayLike]
 """Per-layer times (ms) of every profiled iteration, in execution order, as IProfiler reports them; a single

@@ -13,7 +13,7 @@ from importlib import import_module
 import click
 
 from trtkit import __version__
-from trtkit.errors import TrtkitError
+from trtkit.platform.errors import TrtkitError
 
 COMMANDS = {
     "build": ("trtkit.cli.build", "build", "Build a TensorRT engine (plan) from an ONNX model."),

@@ -3,19 +3,17 @@ work is in trtkit.bench.benchmark (imported when the command runs, so that `trtk
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from trtkit import log
 from trtkit.bench.options import BenchOptions
 from trtkit.cli.common import flavor_option, verbosity, verbosity_options
+from trtkit.platform import log
 
 if TYPE_CHECKING:
-    from trtkit.bench.benchmark import BenchResult
+    pass
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 _OUT = click.Path(path_type=Path, dir_okay=False, writable=True)
@@ -83,7 +81,7 @@ def bench(
     """
     from trtkit.bench.benchmark import ModelOptions, benchmark
     from trtkit.bench.stats import parse_percentiles
-    from trtkit.errors import UsageError
+    from trtkit.platform.errors import UsageError
 
     level = verbosity(verbose, quiet)
     log.set_verbosity(level)
@@ -118,48 +116,18 @@ def bench(
         progress=level >= 0,
     )
     result = benchmark(model_options, options)
+    from trtkit.bench.report import print_report
+
     print_report(result, options, level, as_json)
 
 
 def _shapes(text: str | None) -> dict[str, tuple[int, ...]]:
-    from trtkit.profiles import parse_shape_spec
+    from trtkit.builder.profiles import parse_shape_spec
 
     return parse_shape_spec(text, "--shapes") if text else {}
 
 
 def _load_inputs(text: str | None) -> dict[str, Path]:
-    from trtkit.inputs import parse_load_inputs
+    from trtkit.data.inputs import parse_load_inputs
 
     return parse_load_inputs(text) if text else {}
-
-
-def print_report(result: BenchResult, options: BenchOptions, level: int, as_json: bool) -> None:
-    """The trtexec-style report on stdout (on stderr with --json, whose summary then owns stdout)."""
-    from trtkit.bench import report
-    from trtkit.bench.stats import bound_warnings
-
-    out = sys.stderr if as_json else sys.stdout
-    summary, run = result.summary, result.run
-    lines = [f"[I] {line}" for line in report.prolog_lines(summary)]
-    if level >= 2:
-        lines += [f"[V] {line}" for line in report.trace_detail_lines(run.trace, options.avg_runs, result.device_timed)]
-    lines += [f"[I] {line}" for line in report.summary_lines(summary)]
-    warnings = bound_warnings(summary)
-    lines += [f"[W] {line}" for line in warnings]
-    if level >= 2:
-        lines += [f"[V] {line}" for line in ("", *report.EXPLANATIONS)]
-    if options.dump_profile and run.layer_times_ms:
-        lines += [f"[I] {line}" for line in report.profile_lines(run.layer_times_ms)]
-    if options.dump_output and run.outputs:
-        lines += [f"[I] {line}" for line in report.output_lines(run.outputs)]
-    if not (as_json and level < 0):
-        click.echo("\n".join(lines), file=out)
-    if as_json:
-        document = {
-            "model": str(result.model),
-            "backend": result.backend,
-            "inputs": {name: list(shape) for name, shape in result.input_shapes.items()},
-            **report.summary_dict(summary),
-            "warnings": [w.strip() for w in warnings if w.startswith("*")],
-        }
-        click.echo(json.dumps(document, indent=2))

@@ -6,13 +6,12 @@ from pathlib import Path
 
 import click
 
-from trtkit import log
-from trtkit.builder import HARDWARE_COMPATIBILITY, PROFILING_VERBOSITY, BuildOptions, parse_mem_pool_sizes
-from trtkit.builder import build as build_plan
+from trtkit.builder.builder import HARDWARE_COMPATIBILITY, PROFILING_VERBOSITY, BuildOptions, parse_mem_pool_sizes
+from trtkit.builder.profiles import profiles_from_flags
 from trtkit.cli.common import flavor_option, verbosity, verbosity_options
 from trtkit.cli.infer import PRESET_CHOICES
-from trtkit.precision import CALIB_ALGOS, CALIB_MODES, PrecisionOptions
-from trtkit.profiles import profiles_from_flags
+from trtkit.platform import log
+from trtkit.precision.options import CALIB_ALGOS, CALIB_MODES, PrecisionOptions
 
 _PATH = click.Path(path_type=Path, dir_okay=False)
 
@@ -75,7 +74,7 @@ def build(
     \b
     Example: trtkit build --onnx mnist.onnx --fp16 --saveEngine mnist.plan
     """
-    from trtkit.preprocess import PreprocessOptions
+    from trtkit.data.preprocess import PreprocessOptions
 
     level = verbosity(verbose, quiet)
     log.set_verbosity(level)
@@ -102,31 +101,9 @@ def build(
         flavor=flavor,
         verbosity=level,
     )
-    result = build_plan(options)
+    from trtkit.tasks.build import build as run_build
+    from trtkit.tasks.build import infer_after_build
+
+    result, _ = run_build(options)
     if not skip_inference:
-        _infer_after_build(result.plan, save_engine, flavor, level)
-
-
-def _infer_after_build(plan: bytes, save_engine: Path | None, flavor: str | None, level: int) -> None:
-    """trtexec measures the engine it just built; trtkit does too where this machine can run the plan, and
-    otherwise says why it cannot (TensorRT-RTX builds fine on a machine with no GPU)."""
-    import tempfile
-
-    from trtkit.backends.tensorrt import TensorRTBackend
-    from trtkit.bench.benchmark import ModelOptions, benchmark
-    from trtkit.bench.options import BenchOptions
-    from trtkit.cli.bench import print_report
-    from trtkit.errors import TrtkitError
-
-    with tempfile.TemporaryDirectory(prefix="trtkit-build-") as scratch:
-        path = save_engine or Path(scratch) / "built.plan"
-        if save_engine is None:
-            path.write_bytes(plan)
-        try:
-            TensorRTBackend(path, flavor=flavor, verbosity=-2).close()
-        except TrtkitError as e:
-            log.info(f"Inference skipped: {e} (--skipInference builds without trying)")
-            return
-        bench_options = BenchOptions(progress=level >= 0)
-        print_report(benchmark(ModelOptions(engine=path, flavor=flavor, verbosity=level), bench_options),
-                     bench_options, level, as_json=False)
+        infer_after_build(result.plan, save_engine, flavor, level)

@@ -1,5 +1,5 @@
 """`trtkit compare`: one set of inputs through two models (ONNX Runtime and/or TensorRT), per-output errors.
-A thin mapping onto trtkit.compare.CompareOptions; input flags are the same as `trtkit infer`'s."""
+A thin mapping onto trtkit.tasks.compare.CompareOptions; input flags are the same as `trtkit infer`'s."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from trtkit import log
 from trtkit.cli.common import flavor_option, verbosity, verbosity_options
 from trtkit.cli.infer import input_options, make_input_options
+from trtkit.platform import log
 
 
 @click.command("compare")
@@ -36,8 +36,8 @@ def compare(paths: tuple[str, ...], engine: Path | None, atol: float, rtol: floa
 
     Examples: trtkit compare mnist.onnx --engine mnist.plan;  trtkit compare mnist-8.onnx mnist-12.onnx
     """
-    from trtkit.compare import CompareOptions, run_compare
-    from trtkit.errors import TrtkitError
+    from trtkit.platform.errors import TrtkitError
+    from trtkit.tasks.compare import CompareOptions, run_compare
 
     rest = list(paths[1:])
     candidate_backend = "tensorrt" if engine is not None else "auto"

@@ -1,5 +1,5 @@
 """`trtkit eval`: top-1 accuracy of a plan or ONNX model on a labelled set; a thin mapping onto
-trtkit.eval.EvalOptions (trtexec has no such command: the flags follow `trtkit infer`)."""
+trtkit.tasks.eval.EvalOptions (trtexec has no such command: the flags follow `trtkit infer`)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from trtkit import log
 from trtkit.cli.common import flavor_option, verbosity, verbosity_options
 from trtkit.cli.infer import BACKEND_CHOICES, PRESET_CHOICES
+from trtkit.platform import log
 
 
 @click.command("eval")
@@ -37,8 +37,8 @@ def eval_(model: Path, data: Path, split: str, limit: int | None, batch: int, ba
     \b
     Example: trtkit eval mnist.plan ../shared/data/mnist
     """
-    from trtkit.eval import EvalOptions, evaluate
-    from trtkit.preprocess import PreprocessOptions
+    from trtkit.data.preprocess import PreprocessOptions
+    from trtkit.tasks.eval import EvalOptions, evaluate
 
     level = verbosity(verbose, quiet)
     log.set_verbosity(level)

@@ -1,5 +1,5 @@
 """`trtkit infer`: run a plan or ONNX model on images or arrays and classify. A thin mapping onto
-trtkit.infer.InferOptions; the input flags are shared with `trtkit compare`."""
+trtkit.tasks.infer.InferOptions; the input flags are shared with `trtkit compare`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
-from trtkit import log
 from trtkit.cli.common import flavor_option, verbosity, verbosity_options
+from trtkit.platform import log
 
 F = TypeVar("F", bound=Callable[..., object])
 # The choices, spelled here so that --help needs neither numpy nor the preprocessing module.
@@ -56,10 +56,10 @@ def input_options(f: F) -> F:
 
 def make_input_options(files: tuple[str, ...], kwargs: dict[str, Any]) -> Any:
     """The InputOptions for the flags of :func:`input_options` (popped from ``kwargs``)."""
-    from trtkit.feeds import InputOptions
-    from trtkit.inputs import parse_load_inputs
-    from trtkit.preprocess import PreprocessOptions
-    from trtkit.profiles import parse_shape_spec
+    from trtkit.builder.profiles import parse_shape_spec
+    from trtkit.data.feeds import InputOptions
+    from trtkit.data.inputs import parse_load_inputs
+    from trtkit.data.preprocess import PreprocessOptions
 
     load_inputs: dict[str, Path] = {}
     for spec in kwargs.pop("load_inputs"):
@@ -104,7 +104,7 @@ def infer(model: Path, inputs: tuple[str, ...], backend: str, topk: int, softmax
 
     Example: trtkit infer mnist.plan samples/0.pgm
     """
-    from trtkit.infer import InferOptions, run_infer
+    from trtkit.tasks.infer import InferOptions, run_infer
 
     level = verbosity(verbose, quiet)
     log.set_verbosity(level)

@@ -12,12 +12,12 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trtkit.files import write_atomic
+from trtkit.platform.files import write_atomic
 
 if TYPE_CHECKING:
     import tensorrt as trt
 
-    from trtkit.trt import Flavour
+    from trtkit.platform.trt import Flavour
 
 ENGINE_SOURCE = "engine inspector"
 NETWORK_SOURCE = "network definition (no CUDA runtime could deserialize the plan; layers are before fusion)"

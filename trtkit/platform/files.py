@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from trtkit.errors import TrtkitError
+from trtkit.platform.errors import TrtkitError
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes | bytearray | memoryview) -> Path:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from trtkit.errors import TrtkitError
+from trtkit.platform.errors import TrtkitError
 
 STREAM_NON_BLOCKING = 1  # CU_STREAM_NON_BLOCKING: no implicit sync with the legacy default stream (trtexec's)
 PYCUDA_HINT = "pip install pycuda (the TensorRT backend moves tensors with it; it needs the NVIDIA driver)"

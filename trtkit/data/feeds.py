@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from trtkit import log
-from trtkit.backends.base import TensorInfo
-from trtkit.errors import TrtkitError, UsageError
-from trtkit.inputs import is_array, is_image, load_arrays, load_image, load_raw
-from trtkit.preprocess import Pipeline, PreprocessOptions, preprocess, resolve
-from trtkit.profiles import format_shape as fmt
+from trtkit.data.inputs import is_array, is_image, load_arrays, load_image, load_raw
+from trtkit.data.preprocess import Pipeline, PreprocessOptions, preprocess, resolve
+from trtkit.data.tensors import TensorInfo
+from trtkit.data.tensors import format_shape as fmt
+from trtkit.platform import log
+from trtkit.platform.errors import TrtkitError, UsageError
 
 
 @dataclass

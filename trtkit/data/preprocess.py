@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trtkit.backends.base import TensorInfo
-from trtkit.errors import TrtkitError, UsageError
-from trtkit.profiles import format_shape as fmt
+from trtkit.data.tensors import TensorInfo
+from trtkit.data.tensors import format_shape as fmt
+from trtkit.platform.errors import TrtkitError, UsageError
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ def _layout(target: TensorInfo, chosen: str | None) -> str:
 def preprocess(
     images: Sequence[np.ndarray], target: TensorInfo, options: PreprocessOptions | Pipeline | None = None
 ) -> np.ndarray:
-    """Stack ``uint8`` images (HxW or HxWxC, as :func:`trtkit.inputs.load_image` returns them) into one
+    """Stack ``uint8`` images (HxW or HxWxC, as :func:`trtkit.data.inputs.load_image` returns them) into one
     batch for ``target``: NCHW (or NHWC / NHW, following the input) in the input's dtype."""
     if not images:
         raise TrtkitError("preprocess: no images given")

@@ -1,7 +1,7 @@
 """The builder: ONNX model -> TensorRT network -> builder config -> serialized plan, written atomically.
 
 The same function serves ``trtkit build`` and the Python API (``trtkit.build(BuildOptions(...))``).
-Precision reaches TensorRT through :mod:`trtkit.precision`, which the flavour steers (builder flags on
+Precision reaches TensorRT through :mod:`trtkit.precision.prepare`, which the flavour steers (builder flags on
 TensorRT 10, a converted graph on TensorRT 11 and RTX); everything else here is common to all flavours.
 """
 
@@ -13,18 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trtkit import log
-from trtkit.errors import TrtkitError, UsageError
-from trtkit.files import check_readable, read_bytes, write_atomic
-from trtkit.precision import PrecisionOptions, PreparedModel, prepare
-from trtkit.profiles import ProfileSpec, add_to_config, resolve
-from trtkit.profiles import format_shape as fmt
-from trtkit.trt import Flavour, load
+from trtkit.builder.profiles import ProfileSpec, add_to_config, resolve
+from trtkit.data.tensors import format_shape as fmt
+from trtkit.platform import log
+from trtkit.platform.errors import TrtkitError, UsageError
+from trtkit.platform.files import check_readable, read_bytes, write_atomic
+from trtkit.platform.trt import Flavour, load
+from trtkit.precision.options import PrecisionOptions
+from trtkit.precision.prepare import PreparedModel, prepare
 
 if TYPE_CHECKING:
     import tensorrt as trt
 
-    from trtkit.eval import PrecisionComparison
 
 MEM_POOLS = {"workspace": "WORKSPACE", "tacticSharedMem": "TACTIC_SHARED_MEMORY"}
 HARDWARE_COMPATIBILITY = {"none": "NONE", "ampere+": "AMPERE_PLUS", "sameComputeCapability": "SAME_COMPUTE_CAPABILITY"}
@@ -69,7 +69,7 @@ class BuildResult:
     build_time_s: float
     timing_cache_loaded: bool = False
     layer_info_source: str | None = None
-    accuracy: PrecisionComparison | None = None
+    prepared: PreparedModel | None = None  # what the parser was given (the converted graph, if any)
 
 
 def parse_mem_pool_sizes(text: str) -> dict[str, int]:
@@ -230,21 +230,15 @@ def build(options: BuildOptions) -> BuildResult:
         _save_timing_cache(config, cache_file)
         log.info(f"Saved timing cache to {cache_file}")
     result = BuildResult(plan, str(flavour), prepared.description, network.num_layers, inputs, outputs, profiles,
-                         build_time, cache_loaded)
+                         build_time, cache_loaded, prepared=prepared)
     if options.export_layer_info is not None:
-        from trtkit.layer_info import export_layer_info
+        from trtkit.builder.layer_info import export_layer_info
 
         result.layer_info_source = export_layer_info(flavour, plan, network, options.export_layer_info)
         log.info(f"Layer information ({result.layer_info_source}) written to {options.export_layer_info}")
     if options.save_engine is not None:
         write_atomic(options.save_engine, plan)
         log.info(f"Engine saved to {options.save_engine}")
-    if options.eval_data is not None:
-        from trtkit.eval import compare_precisions
-
-        result.accuracy = compare_precisions(path, prepared, options.eval_data,
-                                             preprocess_options=options.precision.preprocess)
-        log.info(result.accuracy.summary())
     return result
 
 

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from trtkit import log
-from trtkit.backends.base import Backend, TensorInfo, open_backend
-from trtkit.feeds import Feeds, InputOptions, Run, make_runs
-from trtkit.postprocess import Prediction, classify, export_outputs, format_prediction, is_class_scores
-from trtkit.profiles import format_shape as fmt
+from trtkit.backends.base import Backend
+from trtkit.backends.loader import open_backend
+from trtkit.data.examples import SAMPLES, sample_images
+from trtkit.data.feeds import Feeds, InputOptions, Run, make_runs
+from trtkit.data.postprocess import Prediction, classify, export_outputs, format_prediction, is_class_scores
+from trtkit.data.tensors import TensorInfo
+from trtkit.data.tensors import format_shape as fmt
+from trtkit.platform import log
 
 
 @dataclass
@@ -78,12 +81,22 @@ def _summary(array: np.ndarray) -> str:
     return f", min {a.min():.6g}, max {a.max():.6g}, mean {a.mean():.6g} (all values: --exportOutput)"
 
 
+def _with_samples(inputs: InputOptions, infos: tuple[TensorInfo, ...]) -> InputOptions:
+    """No inputs for an MNIST-shaped model (one input of Nx1x28x28): the bundled sample digits, so that a
+    fresh install has something to show. Any other model still needs its data named."""
+    if inputs.files or inputs.load_inputs or len(infos) != 1 or tuple(infos[0].shape[-3:]) != (1, 28, 28):
+        return inputs
+    samples = sample_images()
+    log.info(f"no inputs given: classifying the {len(samples)} bundled sample digits ({SAMPLES})")
+    return replace(inputs, files=samples)
+
+
 def run_infer(options: InferOptions) -> InferResult:
     """Open the backend, build the runs, run them, classify [N, C] score outputs, export if asked."""
     t0 = time.perf_counter()
     with open_backend(options.model, options.backend, flavor=options.flavor, verbosity=options.verbosity) as backend:
         t1 = time.perf_counter()
-        feeds = make_runs(backend.inputs, options.inputs)
+        feeds = make_runs(backend.inputs, _with_samples(options.inputs, backend.inputs))
         t2 = time.perf_counter()
         results, run_ms = _run_all(backend, feeds.runs)
         name, inputs = backend.name, backend.inputs

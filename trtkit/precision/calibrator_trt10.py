@@ -2,10 +2,10 @@
 from pycuda device buffers, reading and writing the same calibration-table file as trtkit's explicit path.
 
 Implicit quantization is deprecated since TensorRT 10.1 and gone from TensorRT 11 and TensorRT-RTX; trtkit's
-default is explicit Q/DQ (:mod:`trtkit.calibration`). This keeps the path the seed documents, with real
+default is explicit Q/DQ (:mod:`trtkit.precision.calibration`). This keeps the path the seed documents, with real
 data instead of trtexec's random inputs. TensorRT runs the calibration batches on the GPU during the build,
 at the shape of the network's calibration profile (the first optimization profile's opt shape when none is
-set): :func:`trtkit.calibration.batches` says which batch size that must be for a dynamic batch.
+set): :func:`trtkit.precision.calibration.batches` says which batch size that must be for a dynamic batch.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from trtkit.errors import TrtkitError, UsageError
-from trtkit.files import read_bytes, write_atomic
+from trtkit.platform.errors import TrtkitError, UsageError
+from trtkit.platform.files import read_bytes, write_atomic
 
 if TYPE_CHECKING:
     import tensorrt as trt
 
-    from trtkit.precision import PrecisionOptions
-    from trtkit.trt import Flavour
+    from trtkit.platform.trt import Flavour
+    from trtkit.precision.options import PrecisionOptions
 
 TRT_FLAVOURS = ("tensorrt10",)
 
@@ -31,7 +31,7 @@ def make_calibrator(flavour: Flavour, onnx_path: Path, options: PrecisionOptions
     """The calibrator for ``config.int8_calibrator``, and one line saying where its scales come from."""
     import onnx
 
-    from trtkit.calibration import batches, cache_path, load_calibration_data, model_input, read_table
+    from trtkit.precision.calibration import batches, cache_path, load_calibration_data, model_input, read_table
 
     if (options.calib_algo or "entropy") != "entropy":
         raise UsageError(f"--calibAlgo={options.calib_algo} with --calibMode=implicit: TensorRT's implicit path "

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from trtkit import log
-from trtkit.backends.base import Backend, TensorInfo, open_backend
-from trtkit.errors import TrtkitError
-from trtkit.feeds import Feeds, InputOptions, make_runs
-from trtkit.profiles import format_shape as fmt
+from trtkit.backends.base import Backend
+from trtkit.backends.loader import open_backend
+from trtkit.data.feeds import Feeds, InputOptions, make_runs
+from trtkit.data.tensors import TensorInfo
+from trtkit.data.tensors import format_shape as fmt
+from trtkit.platform import log
+from trtkit.platform.errors import TrtkitError
 
 EPSILON = 2.220446049250313e-16  # added to zero reference values, as Polygraphy does
 

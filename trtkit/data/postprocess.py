@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trtkit.files import write_atomic
+from trtkit.platform.files import write_atomic
 
 ALL_CLASSES_UP_TO = 10  # like the sample, print every class of small heads; only the top-k of larger ones
 

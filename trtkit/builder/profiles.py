@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from trtkit import log
-from trtkit.errors import UsageError
+from trtkit.data.tensors import format_shape
+from trtkit.platform import log
+from trtkit.platform.errors import UsageError
 
 if TYPE_CHECKING:
     import tensorrt as trt
@@ -113,11 +114,6 @@ def _check_against_input(name: str, declared: Shape, p: ProfileSpec, index: int)
             f"profile {index}: {name!r} needs min <= opt <= max in every dimension, got "
             f"min {format_shape(lo)}, opt {format_shape(opt)}, max {format_shape(hi)}"
         )
-
-
-def format_shape(shape: Sequence[int]) -> str:
-    """trtexec's spelling of a shape, ``1x1x28x28``; ``?`` marks a dynamic dimension."""
-    return "x".join("?" if d < 0 else str(d) for d in shape) or "scalar"
 
 
 def resolve(profiles: list[ProfileSpec], inputs: dict[str, Shape]) -> list[ProfileSpec]:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from trtkit.errors import TrtkitError, UsageError
+from trtkit.platform.errors import TrtkitError, UsageError
 
 if TYPE_CHECKING:
     import numpy as np

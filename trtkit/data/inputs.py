@@ -3,7 +3,7 @@
 
 Every reader names the file in its one-line error, so a bad input never surfaces as a numpy traceback.
 Images come back as raw ``uint8`` pixels (HxW grey or HxWx3 RGB); turning them into a tensor is
-:mod:`trtkit.preprocess`'s job, so that calibration and evaluation reuse exactly the same two steps.
+:mod:`trtkit.data.preprocess`'s job, so that calibration and evaluation reuse exactly the same two steps.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from trtkit.errors import TrtkitError, UsageError
-from trtkit.files import read_bytes
+from trtkit.platform.errors import TrtkitError, UsageError
+from trtkit.platform.files import read_bytes
 
 PNM_SUFFIXES = (".pgm", ".ppm", ".pnm")
 IMAGE_SUFFIXES = (*PNM_SUFFIXES, ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")

@@ -7,7 +7,7 @@ recommended placement). Models are first brought to opset >= 13 and through ONNX
 ``quant_pre_process`` (shape inference, constant folding), as its documentation recommends.
 
 The calibration cache is TensorRT's own calibration-table text (see :class:`CalibrationTable`), so that
-TensorRT 10's implicit calibrator (:mod:`trtkit.calibrator_trt10`) reads and writes the same file. trtkit
+TensorRT 10's implicit calibrator (:mod:`trtkit.precision.calibrator_trt10`) reads and writes the same file. trtkit
 always quantizes from the table, also right after calibrating, so a rerun with the cache skips calibration
 and gives the identical Q/DQ graph.
 """
@@ -27,17 +27,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trtkit import log
-from trtkit.backends.base import TensorInfo
-from trtkit.errors import TrtkitError, UsageError
-from trtkit.files import read_bytes, write_atomic
+from trtkit.data.tensors import TensorInfo
+from trtkit.platform import log
+from trtkit.platform.errors import TrtkitError, UsageError
+from trtkit.platform.files import read_bytes, write_atomic
 
 if TYPE_CHECKING:
     import onnx
 
-    from trtkit.precision import PrecisionOptions
-    from trtkit.preprocess import PreprocessOptions
-    from trtkit.trt import Flavour
+    from trtkit.data.preprocess import PreprocessOptions
+    from trtkit.platform.trt import Flavour
+    from trtkit.precision.options import PrecisionOptions
 
 QUANTIZED_OPS = ("Conv", "ConvTranspose", "Gemm", "MatMul")
 # --calibAlgo -> the algorithm named in the table's header (TensorRT's names where TensorRT has one).
@@ -136,9 +136,9 @@ def load_calibration_data(source: Path, target: TensorInfo, samples: int,
                           preprocess_options: PreprocessOptions | None = None) -> np.ndarray:
     """Up to ``samples`` inputs for ``target``, batch axis first: images (a folder, searched recursively, or
     one file) with the same preprocessing as `trtkit infer`, MNIST IDX training images (p/255), or arrays."""
-    from trtkit.eval import image_files, is_mnist_dir, load_mnist_split, pipeline_for
-    from trtkit.inputs import is_array, is_image, load_image
-    from trtkit.preprocess import preprocess
+    from trtkit.data.inputs import is_array, is_image, load_image
+    from trtkit.data.labelled import image_files, is_mnist_dir, load_mnist_split, pipeline_for
+    from trtkit.data.preprocess import preprocess
 
     if source.is_dir() and is_mnist_dir(source, "train"):
         images, _ = load_mnist_split(source, "train", samples)
@@ -161,7 +161,7 @@ def load_calibration_data(source: Path, target: TensorInfo, samples: int,
 
 
 def _array_samples(source: Path, target: TensorInfo) -> np.ndarray:
-    from trtkit.inputs import load_arrays
+    from trtkit.data.inputs import load_arrays
 
     arrays = load_arrays(source)
     if len(arrays) > 1 and target.name not in arrays:
@@ -277,7 +277,7 @@ def calibration_table(model: onnx.ModelProto, target: TensorInfo, options: Preci
 
 def quantize(onnx_path: Path, options: PrecisionOptions, flavour: Flavour) -> tuple[bytes, str]:
     """--int8, explicit: the Q/DQ graph trtkit hands TensorRT, and how its ranges were obtained."""
-    from trtkit.precision import load_model
+    from trtkit.precision.convert import load_model
 
     model = pre_process(load_model(onnx_path))
     table, how = calibration_table(model, model_input(model, onnx_path), options, flavour)

@@ -1,0 +1,1 @@
+"""What each command does (build, infer, compare, eval, ...), over the build side, backends and data."""
