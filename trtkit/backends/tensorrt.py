@@ -30,7 +30,10 @@ if TYPE_CHECKING:
 
 
 REBUILD = "rebuild it on this machine with trtkit build"
-NEED_GPU = "run it on a machine with an NVIDIA GPU and a driver recent enough for this TensorRT"
+NEED_GPU = (
+    "run it on a machine with an NVIDIA GPU and a driver recent enough for this TensorRT, or run the ONNX model "
+    "here instead (trtkit infer/bench MODEL.onnx runs it on ONNX Runtime)"
+)
 # Substrings of TensorRT's deserialization errors -> what they mean for the user, and what to do.
 _PLAN_PROBLEMS = (
     ("magicTag", "is not a TensorRT plan, or was built by another TensorRT version or flavour", REBUILD),

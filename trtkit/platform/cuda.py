@@ -20,6 +20,8 @@ from trtkit.platform.errors import TrtkitError
 
 STREAM_NON_BLOCKING = 1  # CU_STREAM_NON_BLOCKING: no implicit sync with the legacy default stream (trtexec's)
 PYCUDA_HINT = "pip install pycuda (the TensorRT backend moves tensors with it; it needs the NVIDIA driver)"
+# Where a plan cannot run, the same model still runs on this machine as ONNX.
+ONNX_INSTEAD = "without a GPU, run the ONNX model instead (trtkit infer/bench MODEL.onnx uses ONNX Runtime)"
 CUDA_PYTHON_HINT = "pip install cuda-bindings (cuda-python's driver API: the bench loop's events and CUDA graphs)"
 _EVENT_BLOCKING_SYNC = 1  # CU_EVENT_BLOCKING_SYNC: waiting yields the CPU instead of spinning
 
@@ -30,10 +32,10 @@ def driver() -> Any:
         import pycuda.driver as cuda
     except ModuleNotFoundError as e:
         if e.name and e.name.startswith("pycuda"):
-            raise TrtkitError(f"the TensorRT backend needs pycuda: {PYCUDA_HINT}") from None
+            raise TrtkitError(f"the TensorRT backend needs pycuda: {PYCUDA_HINT}; {ONNX_INSTEAD}") from None
         raise
     except ImportError as e:  # pycuda is there but libcuda (the driver) is not
-        raise TrtkitError(f"no CUDA GPU visible: pycuda cannot load the NVIDIA driver ({e})") from None
+        raise TrtkitError(f"no CUDA GPU visible: pycuda cannot load the NVIDIA driver ({e}); {ONNX_INSTEAD}") from None
     return cuda
 
 
