@@ -4,16 +4,14 @@ work is in trtkit.bench.benchmark (imported when the command runs, so that `trtk
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 
 from trtkit.bench.options import BenchOptions
 from trtkit.cli.common import flavor_option, verbosity, verbosity_options
+from trtkit.cli.run_options import inference_switches, plan_options, switch_values
 from trtkit.platform import log
-
-if TYPE_CHECKING:
-    pass
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 _OUT = click.Path(path_type=Path, dir_okay=False, writable=True)
@@ -42,33 +40,29 @@ _DEFAULTS = BenchOptions()
               help="Queries averaged per line of the trace details, shown with --verbose (trtexec --avgRuns).")
 @click.option("--percentile", default="90,95,99", show_default=True, metavar="P1,P2,...",
               help="Percentiles to report, each 0..100 (trtexec --percentile).")
-@click.option("--useCudaGraph", "use_cuda_graph", is_flag=True,
-              help="Launch through a CUDA graph (trtexec --useCudaGraph).")
 @click.option("--infStreams", "--streams", "inf_streams", type=click.IntRange(min=1), default=1, show_default=True,
               help="Contexts in flight at once (trtexec --infStreams, formerly --streams).")
-@click.option("--noDataTransfers", "no_data_transfers", is_flag=True,
-              help="Leave out H2D/D2H copies (trtexec --noDataTransfers).")
-@click.option("--useSpinWait", "use_spin_wait", is_flag=True,
-              help="Spin instead of blocking on sync (trtexec --useSpinWait).")
-@click.option("--separateProfileRun", "separate_profile_run", is_flag=True,
-              help="Profile layers in a second run, not the timed one (trtexec --separateProfileRun).")
 @click.option("--dumpProfile", "dump_profile", is_flag=True, help="Print per-layer times (trtexec --dumpProfile).")
 @click.option("--dumpOutput", "dump_output", is_flag=True,
               help="Print the outputs of the last query (trtexec --dumpOutput).")
+@click.option("--exportOutput", "export_output", type=_OUT,
+              help="Write the outputs of the last query as JSON (trtexec --exportOutput; as trtkit infer).")
 @click.option("--exportTimes", "export_times", type=_OUT,
               help="Write every query's timing as JSON (trtexec --exportTimes).")
 @click.option("--exportProfile", "export_profile", type=_OUT,
               help="Write per-layer times as JSON (trtexec --exportProfile).")
 @click.option("--plot", type=_OUT, help="Save a latency histogram and timeline (.png/.svg/.pdf; needs matplotlib).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (the report goes to stderr).")
+@inference_switches
+@plan_options
 @flavor_option
 @verbosity_options
 def bench(
     model: Path | None, load_engine: Path | None, onnx: Path | None, backend: str, save_engine: Path | None,
     shapes: str | None, load_inputs: str | None, warm_up: float, iterations: int, duration: float, avg_runs: int,
-    percentile: str, use_cuda_graph: bool, inf_streams: int, no_data_transfers: bool, use_spin_wait: bool,
-    separate_profile_run: bool, dump_profile: bool, dump_output: bool, export_times: Path | None,
-    export_profile: Path | None, plot: Path | None, as_json: bool, flavor: str | None, verbose: bool, quiet: bool,
+    percentile: str, inf_streams: int, dump_profile: bool, dump_output: bool, export_output: Path | None,
+    export_times: Path | None, export_profile: Path | None, plot: Path | None, as_json: bool, device: int,
+    use_profile: int | None, flavor: str | None, verbose: bool, quiet: bool, **switches: Any,
 ) -> None:
     """Measure latency and throughput like trtexec: a plan on TensorRT, an ONNX model on ONNX Runtime.
 
@@ -95,6 +89,8 @@ def bench(
         shapes=_shapes(shapes),
         load_inputs=_load_inputs(load_inputs),
         flavor=flavor,
+        device=device,
+        use_profile=use_profile,
         verbosity=level,
     )
     options = BenchOptions(
@@ -103,17 +99,15 @@ def bench(
         duration_s=duration,
         avg_runs=avg_runs,
         percentiles=parse_percentiles(percentile),
-        use_cuda_graph=use_cuda_graph,
         inf_streams=inf_streams,
-        no_data_transfers=no_data_transfers,
-        use_spin_wait=use_spin_wait,
-        separate_profile_run=separate_profile_run,
         dump_profile=dump_profile,
         dump_output=dump_output,
+        export_output=export_output,
         export_times=export_times,
         export_profile=export_profile,
         plot=plot,
         progress=level >= 0,
+        **switch_values(switches),
     )
     result = benchmark(model_options, options)
     from trtkit.bench.report import print_report

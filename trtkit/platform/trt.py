@@ -12,7 +12,8 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -29,6 +30,52 @@ INSTALL_HINT = (
 )
 
 
+@dataclass(frozen=True)
+class InferenceDefaults:
+    """The inference defaults of the trtexec a flavour ships with, and what that trtexec says about the flags
+    of the other generation (sampleOptions.h/.cpp of trtexec 10.16 and 11.x). Class attributes of the
+    Flavour subclasses, so that a caller can read them without importing TensorRT."""
+
+    generation: int  # the trtexec major version whose option parser these follow
+    cuda_graph: bool  # --useCudaGraph (10) / --noCudaGraph (11)
+    data_transfers: bool  # --noDataTransfers (10) / --includeDataTransfers (11)
+    spin_wait: bool  # --useSpinWait (10) / --noSpinWait (11)
+    separate_profile_run: bool  # --separateProfileRun (10); always on in 11
+    deprecated: Mapping[str, str] = field(default_factory=dict)  # flag -> trtexec's warning when it is given
+    hints: Mapping[str, str] = field(default_factory=dict)  # advice after the summary: enqueue, transfers, unstable
+
+
+TRTEXEC10 = InferenceDefaults(
+    generation=10, cuda_graph=False, data_transfers=True, spin_wait=False, separate_profile_run=False,
+    hints={
+        "enqueue": "If not already in use, --useCudaGraph (utilize CUDA graphs where possible) may increase the "
+                   "throughput.",
+        "transfers": "Add --noDataTransfers flag to disable data transfers.",
+        "unstable": "If not already in use, locking GPU clock frequency or adding --useSpinWait may improve the "
+                    "stability.",
+    },
+)
+TRTEXEC11 = InferenceDefaults(
+    generation=11, cuda_graph=True, data_transfers=False, spin_wait=True, separate_profile_run=True,
+    deprecated={
+        "--noDataTransfers": "--noDataTransfers is deprecated. Data transfers are now disabled by default. "
+                             "Use --includeDataTransfers to re-enable data transfers.",
+        "--useSpinWait": "--useSpinWait is deprecated. Spin wait is now enabled by default. "
+                         "Use --noSpinWait to disable spin wait.",
+        "--useCudaGraph": "--useCudaGraph is deprecated. CUDA graph is now enabled by default. "
+                          "Use --noCudaGraph to disable CUDA graph.",
+        "--separateProfileRun": "--separateProfileRun is deprecated. Separate profile run is now always enabled. "
+                                "This flag will be removed in a future release.",
+    },
+    hints={
+        "enqueue": "If you are using --noCudaGraph, removing it may increase throughput.",
+        "transfers": "Consider removing --includeDataTransfers to disable data transfers and potentially increase "
+                     "throughput.",
+        "unstable": "If not already in use, locking GPU clock frequency may improve the stability.",
+    },
+)
+
+
 class Flavour:
     """A loaded TensorRT flavour: the module, its version, and the answers to what differs."""
 
@@ -40,6 +87,8 @@ class Flavour:
     typed and reduced precision must be written into the ONNX graph before parsing."""
     has_timing_cache: ClassVar[bool] = True
     """False where timing-cache calls are no-ops (TensorRT-RTX since 1.2: it tunes kernels at run time)."""
+    inference: ClassVar[InferenceDefaults] = TRTEXEC10
+    """The bench defaults of the trtexec that ships with this flavour."""
 
     def __init__(self, module: Any) -> None:
         self.module = module
@@ -161,6 +210,7 @@ class TensorRT11(Flavour):
     """TensorRT 11.x: always strongly typed; every precision builder flag is gone."""
 
     key = "tensorrt11"
+    inference = TRTEXEC11
 
 
 class TensorRTRTX(Flavour):
@@ -170,6 +220,9 @@ class TensorRTRTX(Flavour):
     package = "tensorrt_rtx"
     label = "TensorRT-RTX"
     has_timing_cache = False
+    # tensorrt_rtx (its trtexec) is built from the same samples/common as trtexec 11: prepareProfileRun in
+    # trtexec.cpp 11.1 rebuilds the context "with CUDA graphs disabled" on TRT-RTX, i.e. graphs are on by default.
+    inference = TRTEXEC11
 
 
 def _import(package: str) -> Any | None:
