@@ -86,7 +86,7 @@ def test_banner_follows_the_generation() -> None:
 def test_banner_labels_are_trtexecs() -> None:
     if not (SOURCES / "11.1" / "sampleOptions.cpp").is_file():
         pytest.skip(f"trtexec sources not extracted in {SOURCES}")
-    source = (SOURCES / "11.1" / "sampleOptions.cpp").read_text() + (SOURCES / "10.16" / "sampleOptions.cpp").read_text()
+    source = "".join((SOURCES / v / "sampleOptions.cpp").read_text() for v in ("10.16", "11.1"))
     for line in inference_lines(resolve(BenchOptions(), TRTEXEC10, warn=False), 10, {}, {"a": Path("f")}):
         label = line.split(":")[0] + ":" if ":" in line and "<-" not in line else line
         if "<-" in line or line.startswith("Input inference"):

@@ -53,6 +53,8 @@ _DEFAULTS = BenchOptions()
               help="Write per-layer times as JSON (trtexec --exportProfile).")
 @click.option("--plot", type=_OUT, help="Save a latency histogram and timeline (.png/.svg/.pdf; needs matplotlib).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (the report goes to stderr).")
+@click.option("--getPlanVersionOnly", "plan_version_only", is_flag=True,
+              help="Print which TensorRT wrote the plan, from its header (no GPU), and stop (trtexec).")
 @inference_switches
 @plan_options
 @flavor_option
@@ -81,6 +83,9 @@ def bench(
     log.set_verbosity(level)
     if model is not None and load_engine is not None:
         raise UsageError("give the plan once: as MODEL or with --loadEngine")
+    if switches.pop("plan_version_only"):
+        _print_plan_version(model or load_engine)
+        return
     model_options = ModelOptions(
         engine=model or load_engine,
         onnx=onnx,
@@ -113,6 +118,18 @@ def bench(
     from trtkit.bench.report import print_report
 
     print_report(result, options, level, as_json)
+
+
+def _print_plan_version(plan: Path | None) -> None:
+    """trtexec --getPlanVersionOnly: the writer's version from the header, nothing deserialized."""
+    from trtkit.platform.errors import UsageError
+    from trtkit.platform.files import read_bytes
+    from trtkit.tasks.inspect_plan import read_header
+
+    if plan is None:
+        raise UsageError("--getPlanVersionOnly reads a plan: give it as MODEL or with --loadEngine")
+    header = read_header(read_bytes(plan, "TensorRT plan"), plan)
+    click.echo(f"[I] Plan was created with {header.flavour} version {header.version}")
 
 
 def _shapes(text: str | None) -> dict[str, tuple[int, ...]]:

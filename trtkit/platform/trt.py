@@ -89,6 +89,11 @@ class Flavour:
     """False where timing-cache calls are no-ops (TensorRT-RTX since 1.2: it tunes kernels at run time)."""
     inference: ClassVar[InferenceDefaults] = TRTEXEC10
     """The bench defaults of the trtexec that ships with this flavour."""
+    plan_tag: ClassVar[bytes] = b"ftrt"
+    """The first four bytes of the plans this flavour writes (trtexec's kPLAN_FILE_TAG 0x74727466 for TensorRT;
+    TensorRT-RTX's plans start "vtrt", read back from a plan its builder made)."""
+    plan_major: ClassVar[int] = 0
+    """The major version byte (offset 24) of the plans this flavour writes."""
 
     def __init__(self, module: Any) -> None:
         self.module = module
@@ -189,6 +194,7 @@ class TensorRT10(Flavour):
 
     key = "tensorrt10"
     weak_typing = True
+    plan_major = 10
 
     def network_flags(self, strongly_typed: bool) -> int:
         trt = self.module
@@ -211,6 +217,7 @@ class TensorRT11(Flavour):
 
     key = "tensorrt11"
     inference = TRTEXEC11
+    plan_major = 11
 
 
 class TensorRTRTX(Flavour):
@@ -223,6 +230,16 @@ class TensorRTRTX(Flavour):
     # tensorrt_rtx (its trtexec) is built from the same samples/common as trtexec 11: prepareProfileRun in
     # trtexec.cpp 11.1 rebuilds the context "with CUDA graphs disabled" on TRT-RTX, i.e. graphs are on by default.
     inference = TRTEXEC11
+    plan_tag = b"vtrt"
+    plan_major = 1
+
+
+def plan_writer(tag: bytes, major: int) -> type[Flavour] | None:
+    """The flavour whose plans start with ``tag`` and carry major version ``major``; None if none does."""
+    for flavour in (TensorRT10, TensorRT11, TensorRTRTX):
+        if flavour.plan_tag == tag and flavour.plan_major == major:
+            return flavour
+    return None
 
 
 def _import(package: str) -> Any | None:
