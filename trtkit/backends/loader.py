@@ -13,9 +13,10 @@ ONNX_SUFFIXES = (".onnx",)
 
 
 def open_backend(path: str | Path, backend: str = "auto", *, gpu: int = 0, profile: int | None = None,
-                 **options: Any) -> Backend:
+                 plugins: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()), **options: Any) -> Backend:
     """Open ``path`` with the named backend. auto: ONNX files run on ONNX Runtime, plans on TensorRT.
-    ``gpu`` (--device) and ``profile`` (--useProfile) concern plans only."""
+    ``gpu`` (--device), ``profile`` (--useProfile) and ``plugins`` ((--staticPlugins, --dynamicPlugins))
+    concern plans only."""
     path = Path(path)
     if backend not in BACKEND_CHOICES:
         raise UsageError(f"--backend {backend}: expected one of {', '.join(BACKEND_CHOICES)}")
@@ -40,4 +41,5 @@ def open_backend(path: str | Path, backend: str = "auto", *, gpu: int = 0, profi
         )
     from trtkit.backends.tensorrt import TensorRTBackend
 
-    return TensorRTBackend(path, device=gpu, profile=profile, **options)
+    return TensorRTBackend(path, device=gpu, profile=profile, static_plugins=plugins[0], dynamic_plugins=plugins[1],
+                           **options)

@@ -60,7 +60,7 @@ class TensorRTBackend(Backend):
 
     def __init__(
         self, plan_path: str | Path, *, flavor: str | None = None, verbosity: int = 0, profile: int | None = None,
-        device: int = 0,
+        device: int = 0, static_plugins: Sequence[str] = (), dynamic_plugins: Sequence[str] = (),
     ) -> None:
         path = Path(plan_path)
         plan = read_bytes(path, "TensorRT plan")
@@ -76,6 +76,7 @@ class TensorRTBackend(Backend):
         self.device: cuda.Device | None = cuda.Device(device) if device else None
         try:
             self._runtime: trt.Runtime | None = trt.Runtime(self._logger)
+            flavour.load_plugins(self._runtime.get_plugin_registry(), static_plugins, dynamic_plugins, self._errors)
             engine: trt.ICudaEngine | None = self._runtime.deserialize_cuda_engine(plan)
             if engine is None:
                 raise plan_error(path, flavour, self._errors)

@@ -28,7 +28,7 @@ from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError, UsageError
 
 if TYPE_CHECKING:
-    from trtkit.platform.trt import InferenceDefaults
+    from trtkit.platform.trtexec import InferenceDefaults
 
 
 @dataclass
@@ -44,7 +44,8 @@ class ModelOptions:
     flavor: str | None = None  # --flavor
     device: int = 0  # --device: GPU ordinal a plan runs on
     use_profile: int | None = None  # --useProfile: optimization profile of a multi-profile plan
-    time_deserialize: bool = False  # --timeDeserialize: time deserializing the plan instead of running it
+    static_plugins: tuple[str, ...] = ()  # --staticPlugins: libraries loaded before the plan is deserialized
+    dynamic_plugins: tuple[str, ...] = ()  # --dynamicPlugins: IPluginRegistry.load_library before deserializing
     verbosity: int = 0  # --verbose / --quiet
 
 
@@ -106,13 +107,14 @@ def open_bench_backend(model: ModelOptions) -> Iterator[tuple[Path, Backend]]:
     if model.save_engine is not None and not (is_onnx and model.backend == "tensorrt"):
         raise UsageError("--saveEngine keeps the plan built from --onnx with --backend tensorrt; nothing is built here")
     options = {"flavor": model.flavor, "verbosity": model.verbosity, "gpu": model.device,
-               "profile": model.use_profile}
+               "profile": model.use_profile, "plugins": (model.static_plugins, model.dynamic_plugins)}
     if is_onnx and model.backend == "tensorrt":
         from trtkit.builder.builder import BuildOptions, build
         from trtkit.builder.profiles import ProfileSpec
 
         profiles = [ProfileSpec(dict(model.shapes), dict(model.shapes), dict(model.shapes))] if model.shapes else []
         result = build(BuildOptions(onnx=path, save_engine=model.save_engine, profiles=profiles, flavor=model.flavor,
+                                    static_plugins=model.static_plugins, dynamic_plugins=model.dynamic_plugins,
                                     verbosity=model.verbosity))
         with tempfile.TemporaryDirectory(prefix="trtkit-bench-") as scratch:
             plan = model.save_engine or Path(scratch) / f"{path.stem}.plan"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from trtkit.platform import log
 
 if TYPE_CHECKING:
-    from trtkit.platform.trt import InferenceDefaults
+    from trtkit.platform.trtexec import InferenceDefaults
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -102,10 +102,10 @@ def profile_lines(layer_times: LayerTimes) -> list[str]:
     return [*lines, ""]
 
 
-def output_lines(outputs: Mapping[str, np.ndarray]) -> list[str]:
-    """--dumpOutput: each output of the last iteration, its dimensions and values."""
+def output_lines(outputs: Mapping[str, np.ndarray] | Sequence[tuple[str, np.ndarray]]) -> list[str]:
+    """--dumpOutput: each output (bench: of the last iteration; infer: of all runs), dimensions and values."""
     lines = ["Output Tensors:"]
-    for name, value in outputs.items():
+    for name, value in outputs.items() if isinstance(outputs, Mapping) else outputs:
         array = np.asarray(value)
         dims = "x".join(map(str, array.shape)) or "scalar"
         lines.append(f"{name}: ({dims})")

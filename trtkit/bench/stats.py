@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from trtkit.platform.errors import UsageError
-from trtkit.platform.trt import TRTEXEC10
+from trtkit.platform.trtexec import TRTEXEC10
 
 LayerTimes = Mapping[str, ArrayLike]
 """Per-layer times (ms) of every profiled iteration, in execution order, as IProfiler reports them; a single

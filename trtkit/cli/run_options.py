@@ -68,3 +68,24 @@ def plan_options(f: F) -> F:
                           "default: the first that fits the shapes).")(f)
     return click.option("--device", "device", type=click.IntRange(min=0), default=0, show_default=True,
                         help="GPU ordinal a plan runs on (trtexec --device).")(f)
+
+
+def plugin_options(f: F) -> F:
+    """--staticPlugins (and its deprecated alias --plugins) and --dynamicPlugins, repeatable: plugin libraries
+    loaded before a network is parsed or a plan deserialized (trtexec's SystemOptions)."""
+    path = click.Path(dir_okay=False)
+    f = click.option("--dynamicPlugins", "dynamic_plugins", multiple=True, type=path,
+                     help="Plugin library for TensorRT's plugin registry (trtexec --dynamicPlugins; repeatable).")(f)
+    f = click.option("--plugins", "deprecated_plugins", multiple=True, type=path, hidden=True)(f)
+    return click.option("--staticPlugins", "static_plugins", multiple=True, type=path,
+                        help="Plugin library loaded into the process (trtexec --staticPlugins; repeatable).")(f)
+
+
+def plugin_values(kwargs: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(static, dynamic) plugin libraries popped from ``kwargs``; --plugins warns as trtexec does."""
+    from trtkit.platform import log
+
+    old = kwargs.pop("deprecated_plugins")
+    if old:
+        log.warning("--plugins flag has been deprecated, use --staticPlugins flag instead.")
+    return tuple(kwargs.pop("static_plugins")) + tuple(old), tuple(kwargs.pop("dynamic_plugins"))

@@ -12,12 +12,12 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from trtkit.platform.errors import TrtkitError, UsageError
+from trtkit.platform.trtexec import TRTEXEC10, TRTEXEC11, InferenceDefaults
 
 if TYPE_CHECKING:
     import numpy as np
@@ -27,52 +27,6 @@ FLAVOUR_CHOICES = ("auto", "tensorrt", "rtx")
 INSTALL_HINT = (
     "install one: pip install 'trtkit[rtx]' (TensorRT-RTX, wheels on PyPI, builds without a GPU) or "
     "pip install 'trtkit[tensorrt]' (TensorRT 10/11 from NVIDIA's package index, see TensorRT's install guide)"
-)
-
-
-@dataclass(frozen=True)
-class InferenceDefaults:
-    """The inference defaults of the trtexec a flavour ships with, and what that trtexec says about the flags
-    of the other generation (sampleOptions.h/.cpp of trtexec 10.16 and 11.x). Class attributes of the
-    Flavour subclasses, so that a caller can read them without importing TensorRT."""
-
-    generation: int  # the trtexec major version whose option parser these follow
-    cuda_graph: bool  # --useCudaGraph (10) / --noCudaGraph (11)
-    data_transfers: bool  # --noDataTransfers (10) / --includeDataTransfers (11)
-    spin_wait: bool  # --useSpinWait (10) / --noSpinWait (11)
-    separate_profile_run: bool  # --separateProfileRun (10); always on in 11
-    deprecated: Mapping[str, str] = field(default_factory=dict)  # flag -> trtexec's warning when it is given
-    hints: Mapping[str, str] = field(default_factory=dict)  # advice after the summary: enqueue, transfers, unstable
-
-
-TRTEXEC10 = InferenceDefaults(
-    generation=10, cuda_graph=False, data_transfers=True, spin_wait=False, separate_profile_run=False,
-    hints={
-        "enqueue": "If not already in use, --useCudaGraph (utilize CUDA graphs where possible) may increase the "
-                   "throughput.",
-        "transfers": "Add --noDataTransfers flag to disable data transfers.",
-        "unstable": "If not already in use, locking GPU clock frequency or adding --useSpinWait may improve the "
-                    "stability.",
-    },
-)
-TRTEXEC11 = InferenceDefaults(
-    generation=11, cuda_graph=True, data_transfers=False, spin_wait=True, separate_profile_run=True,
-    deprecated={
-        "--noDataTransfers": "--noDataTransfers is deprecated. Data transfers are now disabled by default. "
-                             "Use --includeDataTransfers to re-enable data transfers.",
-        "--useSpinWait": "--useSpinWait is deprecated. Spin wait is now enabled by default. "
-                         "Use --noSpinWait to disable spin wait.",
-        "--useCudaGraph": "--useCudaGraph is deprecated. CUDA graph is now enabled by default. "
-                          "Use --noCudaGraph to disable CUDA graph.",
-        "--separateProfileRun": "--separateProfileRun is deprecated. Separate profile run is now always enabled. "
-                                "This flag will be removed in a future release.",
-    },
-    hints={
-        "enqueue": "If you are using --noCudaGraph, removing it may increase throughput.",
-        "transfers": "Consider removing --includeDataTransfers to disable data transfers and potentially increase "
-                     "throughput.",
-        "unstable": "If not already in use, locking GPU clock frequency may improve the stability.",
-    },
 )
 
 
@@ -120,6 +74,34 @@ class Flavour:
             f"--calibMode=implicit needs TensorRT 10; {self} supports only explicit (Q/DQ) INT8, "
             "which is trtkit's default"
         )
+
+    def set_io_type(self, tensor: trt.ITensor, dtype: trt.DataType, strongly_typed: bool, flag: str) -> None:
+        """A network I/O type from --inputIOFormats/--outputIOFormats. Strongly typed networks keep the graph's
+        type, so the request must match it (trtexec 10's check for --stronglyTyped)."""
+        if tensor.dtype != dtype:
+            raise UsageError(
+                f"{flag}: tensor {tensor.name!r} is {tensor.dtype.name} in the graph and {self} builds strongly "
+                f"typed networks, whose I/O types come from the model; give the format alone (e.g. chw) or "
+                f"convert the model to {dtype.name}"
+            )
+
+    def load_plugins(self, registry: trt.IPluginRegistry, static: Sequence[str], dynamic: Sequence[str],
+                     errors: list[str]) -> None:
+        """--staticPlugins (loaded into the process, where their static initializers register their creators,
+        as trtexec dlopens them) and --dynamicPlugins (``IPluginRegistry.load_library``), before a network is
+        parsed or a plan deserialized. ``errors`` is the list the registry's logger appends to."""
+        import ctypes
+
+        for path in static:
+            try:
+                ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+            except OSError as e:
+                raise TrtkitError(f"--staticPlugins={path}: cannot load the library ({e})") from None
+        for path in dynamic:
+            before = len(errors)
+            if registry.load_library(path) is None:
+                said = errors[before] if len(errors) > before else "no error was logged"
+                raise TrtkitError(f"--dynamicPlugins={path}: {self} did not load the plugin library ({said})")
 
     def make_logger(self, verbosity: int = 0, errors: list[str] | None = None) -> trt.ILogger:
         """A logger that prints like trtexec (``[TRT] [W] ...``) and appends error messages to ``errors``,
@@ -210,6 +192,12 @@ class TensorRT10(Flavour):
         trt = self.module
         config.set_flag(trt.BuilderFlag.INT8)
         config.int8_calibrator = calibrator
+
+    def set_io_type(self, tensor: trt.ITensor, dtype: trt.DataType, strongly_typed: bool, flag: str) -> None:
+        if strongly_typed:
+            super().set_io_type(tensor, dtype, strongly_typed, flag)
+        else:
+            tensor.dtype = dtype
 
 
 class TensorRT11(Flavour):
