@@ -127,3 +127,18 @@ def test_onnxruntime_takes_both_spellings_without_tensorrt(zoo_mnist8: Path, tmp
 def test_both_spellings_of_one_switch_contradict(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = cli(capsys, "bench", "--useCudaGraph", "--noCudaGraph")
     assert code == 2 and "--useCudaGraph and --noCudaGraph contradict each other" in err
+
+
+def test_time_deserialize_report_and_trtexecs_failure_rule() -> None:
+    from trtkit.bench.deserialize import ITERATIONS, DeserializeTimes
+
+    steady = DeserializeTimes(first_ms=3.0, total_ms=2.0 * ITERATIONS, plan_bytes=4_000_000)
+    assert not steady.too_slow and steady.lines() == [
+        "First deserialization time = 3 milliseconds",
+        "Total deserialization time = 40 milliseconds in 20 iterations, average time = 2 milliseconds, "
+        "first time = 3 milliseconds.",
+        "Deserialization Bandwidth = 2 GB/s",
+    ]
+    cold = DeserializeTimes(first_ms=4.5, total_ms=2.0 * ITERATIONS, plan_bytes=1)
+    assert cold.too_slow and cold.lines()[-1] == (
+        "First deserialization time divided by average time is 2.25. Exceeds tolerance of 2x.")

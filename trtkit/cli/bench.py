@@ -10,7 +10,7 @@ import click
 
 from trtkit.bench.options import BenchOptions
 from trtkit.cli.common import flavor_option, verbosity, verbosity_options
-from trtkit.cli.run_options import inference_switches, plan_options, switch_values
+from trtkit.cli.run_options import inference_switches, plan_options, plugin_options, plugin_values, switch_values
 from trtkit.platform import log
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
@@ -53,9 +53,13 @@ _DEFAULTS = BenchOptions()
               help="Write per-layer times as JSON (trtexec --exportProfile).")
 @click.option("--plot", type=_OUT, help="Save a latency histogram and timeline (.png/.svg/.pdf; needs matplotlib).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (the report goes to stderr).")
+@click.option("--timeDeserialize", "time_deserialize", is_flag=True,
+              help="Time deserializing the plan (2 warm-ups, then 1 + 20 timed) instead of running it; fails when "
+                   "the first takes over twice the average (trtexec --timeDeserialize).")
 @click.option("--getPlanVersionOnly", "plan_version_only", is_flag=True,
               help="Print which TensorRT wrote the plan, from its header (no GPU), and stop (trtexec).")
 @inference_switches
+@plugin_options
 @plan_options
 @flavor_option
 @verbosity_options
@@ -86,6 +90,9 @@ def bench(
     if switches.pop("plan_version_only"):
         _print_plan_version(model or load_engine)
         return
+    if switches.pop("time_deserialize"):
+        _time_deserialize(model or load_engine, flavor, device, switches, level)
+        return
     model_options = ModelOptions(
         engine=model or load_engine,
         onnx=onnx,
@@ -98,6 +105,7 @@ def bench(
         use_profile=use_profile,
         verbosity=level,
     )
+    model_options.static_plugins, model_options.dynamic_plugins = plugin_values(switches)
     options = BenchOptions(
         warm_up_ms=warm_up,
         iterations=iterations,
@@ -130,6 +138,21 @@ def _print_plan_version(plan: Path | None) -> None:
         raise UsageError("--getPlanVersionOnly reads a plan: give it as MODEL or with --loadEngine")
     header = read_header(read_bytes(plan, "TensorRT plan"), plan)
     click.echo(f"[I] Plan was created with {header.flavour} version {header.version}")
+
+
+def _time_deserialize(plan: Path | None, flavor: str | None, device: int, switches: dict[str, Any],
+                      level: int) -> None:
+    """trtexec --timeDeserialize: its log lines; exit 1 when the first time exceeds twice the average."""
+    from trtkit.bench.deserialize import time_deserialize
+    from trtkit.platform.errors import TrtkitError, UsageError
+
+    if plan is None:
+        raise UsageError("--timeDeserialize times a plan: give it as MODEL or with --loadEngine")
+    static, dynamic = plugin_values(switches)
+    times = time_deserialize(plan, flavor, device, dynamic, level, static)
+    click.echo("\n".join(f"[I] {line}" for line in times.lines()))
+    if times.too_slow:
+        raise TrtkitError("--timeDeserialize: the first deserialization exceeded twice the average (trtexec fails)")
 
 
 def _shapes(text: str | None) -> dict[str, tuple[int, ...]]:
