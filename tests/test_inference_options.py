@@ -142,3 +142,20 @@ def test_time_deserialize_report_and_trtexecs_failure_rule() -> None:
     cold = DeserializeTimes(first_ms=4.5, total_ms=2.0 * ITERATIONS, plan_bytes=1)
     assert cold.too_slow and cold.lines()[-1] == (
         "First deserialization time divided by average time is 2.25. Exceeds tolerance of 2x.")
+
+
+def test_instability_warning_starts_above_trtexecs_two_and_a_half_percent() -> None:
+    """sampleReporting.cpp 10.16 and 11.x: kUNSTABLE_PERF_REPORTING_THRESHOLD{2.5F}."""
+    from trtkit.bench.stats import PerformanceResult, Summary
+
+    def summary(coeff_var: float) -> Summary:
+        fast = PerformanceResult(0.01, 0.01, 0.01, 0.01, (0.01,), 0.0)
+        compute = PerformanceResult(1.0, 1.0, 1.0, 1.0, (1.0,), coeff_var)
+        results = {"latency": compute, "enqueue": fast, "h2d": fast, "compute": compute, "d2h": fast}
+        return Summary(10, 10.0, 1000.0, (90.0,), results, 0.01, True)
+
+    assert bound_warnings(summary(2.4), TRTEXEC11.hints) == []
+    assert bound_warnings(summary(2.6), TRTEXEC11.hints) == [
+        "* GPU compute time is unstable, with coefficient of variance = 2.6%.",
+        "  If not already in use, locking GPU clock frequency may improve the stability.",
+    ]
