@@ -159,3 +159,21 @@ def test_instability_warning_starts_above_trtexecs_two_and_a_half_percent() -> N
         "* GPU compute time is unstable, with coefficient of variance = 2.6%.",
         "  If not already in use, locking GPU clock frequency may improve the stability.",
     ]
+
+
+def test_infer_dumps_and_exports_outputs_as_bench_does(zoo_mnist8: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    sample = Path(__file__).resolve().parents[1] / "samples" / "3.pgm"
+    out = tmp_path / "infer.json"
+    code, stdout, err = cli(capsys, "infer", zoo_mnist8, sample, "--dumpOutput", "--exportOutput", out,
+                            "--device", 1)
+    assert code == 0, err
+    assert "[W] --device=1 selects the GPU or profile of a TensorRT plan; it has no effect on ONNX Runtime" in err
+    assert "[I] Output Tensors:\n[I] Plus214_Output_0: (1x10)\n" in stdout
+    bench_out = tmp_path / "bench.json"
+    code, stdout, err = cli(capsys, "bench", "--onnx", zoo_mnist8, "--iterations", 1, "--duration", 0, "--warmUp", 0,
+                            "--dumpOutput", "--exportOutput", bench_out)
+    assert code == 0, err
+    assert "[I] Output Tensors:\n[I] Plus214_Output_0: (1x10)\n" in stdout
+    infer_doc, bench_doc = json.loads(out.read_text()), json.loads(bench_out.read_text())
+    assert [set(e) for e in infer_doc] == [set(e) for e in bench_doc] == [{"name", "dimensions", "values"}]

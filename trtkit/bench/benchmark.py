@@ -115,7 +115,7 @@ def open_bench_backend(model: ModelOptions) -> Iterator[tuple[Path, Backend]]:
         profiles = [ProfileSpec(dict(model.shapes), dict(model.shapes), dict(model.shapes))] if model.shapes else []
         result = build(BuildOptions(onnx=path, save_engine=model.save_engine, profiles=profiles, flavor=model.flavor,
                                     static_plugins=model.static_plugins, dynamic_plugins=model.dynamic_plugins,
-                                    verbosity=model.verbosity))
+                                    device=model.device, verbosity=model.verbosity))
         with tempfile.TemporaryDirectory(prefix="trtkit-bench-") as scratch:
             plan = model.save_engine or Path(scratch) / f"{path.stem}.plan"
             if model.save_engine is None:

@@ -56,6 +56,7 @@ class BuildOptions:
     static_plugins: tuple[str, ...] = ()  # --staticPlugins (--plugins): libraries loaded into the process
     dynamic_plugins: tuple[str, ...] = ()  # --dynamicPlugins: IPluginRegistry.load_library before parsing
     plugins_to_serialize: tuple[str, ...] = ()  # --setPluginsToSerialize: plugin libraries embedded in the plan
+    device: int = 0  # --device: GPU the builder tunes on
     eval_data: Path | None = None  # --eval: labelled data for top-1 of the built precision next to FP32
     flavor: str | None = None  # --flavor
     verbosity: int = 0  # --verbose / --quiet
@@ -194,7 +195,18 @@ def _check(options: BuildOptions) -> None:
 
 
 def build(options: BuildOptions) -> BuildResult:
-    """Build a plan from ``options.onnx``; write it to ``options.save_engine`` (atomically) when given."""
+    """Build a plan from ``options.onnx``; write it to ``options.save_engine`` (atomically) when given.
+    With --device N > 0 GPU N is made current first, as trtexec does, since TensorRT tunes on the current
+    device (GPU 0 needs no CUDA context here, so TensorRT-RTX still builds on a machine without a GPU)."""
+    if options.device:
+        from trtkit.platform.cuda import Device
+
+        with Device(options.device):
+            return _build(options)
+    return _build(options)
+
+
+def _build(options: BuildOptions) -> BuildResult:
     _check(options)
     path = Path(options.onnx)
     check_readable(path, "ONNX model")

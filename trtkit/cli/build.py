@@ -113,6 +113,7 @@ def build(
         export_layer_info=export_layer_info,
         static_plugins=static_plugins,
         dynamic_plugins=dynamic_plugins,
+        device=device,
         **io,
         flavor=flavor,
         verbosity=level,
