@@ -12,8 +12,11 @@ BACKEND_CHOICES = ("auto", "tensorrt", "onnxruntime")
 ONNX_SUFFIXES = (".onnx",)
 
 
-def open_backend(path: str | Path, backend: str = "auto", **options: Any) -> Backend:
-    """Open ``path`` with the named backend. auto: ONNX files run on ONNX Runtime, plans on TensorRT."""
+def open_backend(path: str | Path, backend: str = "auto", *, gpu: int = 0, profile: int | None = None,
+                 plugins: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()), **options: Any) -> Backend:
+    """Open ``path`` with the named backend. auto: ONNX files run on ONNX Runtime, plans on TensorRT.
+    ``gpu`` (--device), ``profile`` (--useProfile) and ``plugins`` ((--staticPlugins, --dynamicPlugins))
+    concern plans only."""
     path = Path(path)
     if backend not in BACKEND_CHOICES:
         raise UsageError(f"--backend {backend}: expected one of {', '.join(BACKEND_CHOICES)}")
@@ -25,6 +28,11 @@ def open_backend(path: str | Path, backend: str = "auto", **options: Any) -> Bac
             raise UsageError(f"{path}: --backend onnxruntime needs an .onnx model, not a TensorRT plan")
         from trtkit.backends.onnxruntime import OnnxRuntimeBackend
 
+        if gpu or profile is not None:
+            from trtkit.platform import log
+
+            flag = f"--device={gpu}" if gpu else f"--useProfile={profile}"
+            log.warning(f"{flag} selects the GPU or profile of a TensorRT plan; it has no effect on ONNX Runtime")
         return OnnxRuntimeBackend(path, **options)
     if is_onnx:
         raise UsageError(
@@ -33,4 +41,5 @@ def open_backend(path: str | Path, backend: str = "auto", **options: Any) -> Bac
         )
     from trtkit.backends.tensorrt import TensorRTBackend
 
-    return TensorRTBackend(path, **options)
+    return TensorRTBackend(path, device=gpu, profile=profile, static_plugins=plugins[0], dynamic_plugins=plugins[1],
+                           **options)

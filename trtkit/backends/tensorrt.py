@@ -62,7 +62,8 @@ class TensorRTBackend(Backend):
     name = "tensorrt"
 
     def __init__(
-        self, plan_path: str | Path, *, flavor: str | None = None, verbosity: int = 0, profile: int | None = None
+        self, plan_path: str | Path, *, flavor: str | None = None, verbosity: int = 0, profile: int | None = None,
+        device: int = 0, static_plugins: Sequence[str] = (), dynamic_plugins: Sequence[str] = (),
     ) -> None:
         path = Path(plan_path)
         plan = read_bytes(path, "TensorRT plan")
@@ -71,18 +72,27 @@ class TensorRTBackend(Backend):
         flavour = load(flavor)
         trt = flavour.module
         self._errors: list[str] = []
+        self._main: Execution | None = None
         self._logger: trt.ILogger = flavour.make_logger(verbosity, self._errors)
-        self._runtime: trt.Runtime | None = trt.Runtime(self._logger)
-        engine: trt.ICudaEngine | None = self._runtime.deserialize_cuda_engine(plan)
-        if engine is None:
-            raise plan_error(path, flavour, self._errors)
+        # --device: TensorRT deserializes on the CUDA runtime's current device, so another GPU than the
+        # runtime's default 0 is made current first; for GPU 0 the plan is checked before CUDA is touched.
+        self.device: cuda.Device | None = cuda.Device(device) if device else None
+        try:
+            self._runtime: trt.Runtime | None = trt.Runtime(self._logger)
+            flavour.load_plugins(self._runtime.get_plugin_registry(), static_plugins, dynamic_plugins, self._errors)
+            engine: trt.ICudaEngine | None = self._runtime.deserialize_cuda_engine(plan)
+            if engine is None:
+                raise plan_error(path, flavour, self._errors)
+        except BaseException:
+            self.close()
+            raise
         self._open(engine, flavour, profile)
 
     @classmethod
     def from_engine(cls, engine: trt.ICudaEngine, flavour: Flavour, *, profile: int | None = None) -> TensorRTBackend:
         """A runner around an engine that is already deserialized (the GPU tests' stand-in engines)."""
         self = cls.__new__(cls)
-        self._errors, self._runtime = [], None
+        self._errors, self._runtime, self.device, self._main = [], None, None, None
         self._open(engine, flavour, profile)
         return self
 
@@ -100,7 +110,8 @@ class TensorRTBackend(Backend):
         self.dynamic = any(i.is_dynamic for i in self.inputs)
         count = engine.num_optimization_profiles
         if profile is not None and not 0 <= profile < count:
-            raise TrtkitError(f"--optProfile={profile}: the engine has {count} optimization profile(s), 0..{count - 1}")
+            raise TrtkitError(f"--useProfile={profile}: the engine has {count} optimization profile(s), "
+                              f"0..{count - 1} (--dumpOptimizationProfile or trtkit inspect lists them)")
         self.profile = profile
         self.ranges: list[dict[str, tuple[Shape, Shape]]] = []
         for p in range(count if self.dynamic else 0):
@@ -109,10 +120,10 @@ class TensorRTBackend(Backend):
                 low, _opt, high = engine.get_tensor_profile_shape(info.name, p)
                 ranges[info.name] = (dims_of(low), dims_of(high))
             self.ranges.append(ranges)
-        self._main: Execution | None = None
-        self.device: cuda.Device | None = None
+        self._main = None
         try:
-            self.device = cuda.Device()
+            if self.device is None:
+                self.device = cuda.Device()
             self._main = Execution(self)
         except BaseException:
             self.close()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trtkit.builder.io_formats import IOFormat, apply_io_formats
 from trtkit.builder.profiles import ProfileSpec, add_to_config, resolve
 from trtkit.data.tensors import format_shape as fmt
 from trtkit.platform import log
@@ -50,6 +51,12 @@ class BuildOptions:
     version_compatible: bool = False  # --versionCompatible
     profiling_verbosity: str | None = None  # --profilingVerbosity
     export_layer_info: Path | None = None  # --exportLayerInfo
+    input_io_formats: list[IOFormat] = field(default_factory=list)  # --inputIOFormats
+    output_io_formats: list[IOFormat] = field(default_factory=list)  # --outputIOFormats
+    static_plugins: tuple[str, ...] = ()  # --staticPlugins (--plugins): libraries loaded into the process
+    dynamic_plugins: tuple[str, ...] = ()  # --dynamicPlugins: IPluginRegistry.load_library before parsing
+    plugins_to_serialize: tuple[str, ...] = ()  # --setPluginsToSerialize: plugin libraries embedded in the plan
+    device: int = 0  # --device: GPU the builder tunes on
     eval_data: Path | None = None  # --eval: labelled data for top-1 of the built precision next to FP32
     flavor: str | None = None  # --flavor
     verbosity: int = 0  # --verbose / --quiet
@@ -142,6 +149,8 @@ def _configure(flavour: Flavour, builder: trt.Builder, config: trt.IBuilderConfi
         config.builder_optimization_level = options.builder_optimization_level
     if options.max_aux_streams is not None:
         config.max_aux_streams = options.max_aux_streams
+    if options.plugins_to_serialize:
+        config.plugins_to_serialize = list(options.plugins_to_serialize)
     if options.hardware_compatibility_level is not None:
         level = HARDWARE_COMPATIBILITY[options.hardware_compatibility_level]
         config.hardware_compatibility_level = getattr(trt.HardwareCompatibilityLevel, level)
@@ -186,7 +195,18 @@ def _check(options: BuildOptions) -> None:
 
 
 def build(options: BuildOptions) -> BuildResult:
-    """Build a plan from ``options.onnx``; write it to ``options.save_engine`` (atomically) when given."""
+    """Build a plan from ``options.onnx``; write it to ``options.save_engine`` (atomically) when given.
+    With --device N > 0 GPU N is made current first, as trtexec does, since TensorRT tunes on the current
+    device (GPU 0 needs no CUDA context here, so TensorRT-RTX still builds on a machine without a GPU)."""
+    if options.device:
+        from trtkit.platform.cuda import Device
+
+        with Device(options.device):
+            return _build(options)
+    return _build(options)
+
+
+def _build(options: BuildOptions) -> BuildResult:
     _check(options)
     path = Path(options.onnx)
     check_readable(path, "ONNX model")
@@ -197,10 +217,15 @@ def build(options: BuildOptions) -> BuildResult:
     errors: list[str] = []
     logger: trt.ILogger = flavour.make_logger(options.verbosity, errors)
     builder: trt.Builder = trt.Builder(logger)
+    flavour.load_plugins(builder.get_plugin_registry(), options.static_plugins, options.dynamic_plugins, errors)
     network: trt.INetworkDefinition = builder.create_network(flavour.network_flags(options.strongly_typed))
     _parse(flavour, network, logger, path, prepared)
-    inputs = _io([network.get_input(i) for i in range(network.num_inputs)])
-    outputs = _io([network.get_output(i) for i in range(network.num_outputs)])
+    network_inputs = [network.get_input(i) for i in range(network.num_inputs)]
+    network_outputs = [network.get_output(i) for i in range(network.num_outputs)]
+    strongly_typed = options.strongly_typed or not flavour.weak_typing
+    apply_io_formats(flavour, network_inputs, options.input_io_formats, "--inputIOFormats", strongly_typed)
+    apply_io_formats(flavour, network_outputs, options.output_io_formats, "--outputIOFormats", strongly_typed)
+    inputs, outputs = _io(network_inputs), _io(network_outputs)
     log.info(f"Parsed {path.name}: {network.num_layers} layers; inputs {_describe(inputs)}; "
              f"outputs {_describe(outputs)}")
     log.info(f"Precision: {prepared.description}")

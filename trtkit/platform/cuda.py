@@ -92,7 +92,7 @@ class Device:
         if count == 0:
             raise TrtkitError("no CUDA GPU visible (CUDA found no device; check nvidia-smi and CUDA_VISIBLE_DEVICES)")
         if not 0 <= ordinal < count:
-            raise TrtkitError(f"GPU {ordinal} does not exist: {count} visible (0..{count - 1})")
+            raise TrtkitError(f"--device={ordinal}: no such GPU; {count} visible (0..{count - 1})")
         if _Primary.users and _Primary.ordinal != ordinal:
             raise TrtkitError(f"GPU {ordinal}: trtkit already uses GPU {_Primary.ordinal}; use one GPU per process")
         self.device = cuda.Device(ordinal)

@@ -34,6 +34,8 @@ class CompareOptions:
     rtol: float = 1e-5  # --rtol (Polygraphy's default)
     flavor: str | None = None  # --flavor: which TensorRT opens plans
     verbosity: int = 0
+    device: int = 0  # --device: GPU ordinal plans run on
+    use_profile: int | None = None  # --useProfile: optimization profile of a multi-profile plan
 
 
 @dataclass
@@ -104,7 +106,8 @@ def _describe_inputs(inputs: InputOptions, samples: int, runs: int) -> str:
 
 def run_compare(options: CompareOptions) -> CompareResult:
     """Run every input set through both models and collect per-output error statistics."""
-    kwargs = {"flavor": options.flavor, "verbosity": options.verbosity}
+    kwargs = {"flavor": options.flavor, "verbosity": options.verbosity, "gpu": options.device,
+              "profile": options.use_profile}
     with (
         open_backend(options.reference, "auto", **kwargs) as reference,
         open_backend(options.candidate, options.candidate_backend, **kwargs) as candidate,

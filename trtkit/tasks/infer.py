@@ -32,6 +32,8 @@ class InferOptions:
     softmax: bool = True  # --softmax/--no-softmax: on 2-D [N, C] score outputs
     export_output: Path | None = None  # --exportOutput (trtexec): raw outputs as JSON
     verbosity: int = 0  # --verbose 2 / --quiet -1
+    device: int = 0  # --device: GPU ordinal a plan runs on
+    use_profile: int | None = None  # --useProfile: optimization profile of a multi-profile plan
 
 
 @dataclass
@@ -94,7 +96,8 @@ def _with_samples(inputs: InputOptions, infos: tuple[TensorInfo, ...]) -> InputO
 def run_infer(options: InferOptions) -> InferResult:
     """Open the backend, build the runs, run them, classify [N, C] score outputs, export if asked."""
     t0 = time.perf_counter()
-    with open_backend(options.model, options.backend, flavor=options.flavor, verbosity=options.verbosity) as backend:
+    with open_backend(options.model, options.backend, flavor=options.flavor, verbosity=options.verbosity,
+                      gpu=options.device, profile=options.use_profile) as backend:
         t1 = time.perf_counter()
         feeds = make_runs(backend.inputs, _with_samples(options.inputs, backend.inputs))
         t2 = time.perf_counter()
