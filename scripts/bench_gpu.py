@@ -59,9 +59,9 @@ class Bench:
         import standin_engine as se
 
         from trtkit.backends.tensorrt import TensorRTBackend
-        from trtkit.platform import cuda
+        from trtkit.platform import cuda, cuda_driver
 
-        self.np, self.drv, self.se, self.cuda = np, drv, se, cuda
+        self.np, self.drv, self.se, self.cuda, self.cuda_driver = np, drv, se, cuda, cuda_driver
         self.launches = launches
         self.device = cuda.Device()
         self.kernels = se.Kernels()
@@ -125,7 +125,7 @@ class Bench:
             self.function.prepared_async_call((1, 1), (32 * self.se.MNIST_N, 1, 1), self.stream, *self.args)
             return True
 
-        graph = self.cuda.CudaGraph.capture(self.stream, enqueue)
+        graph = self.cuda_driver.CudaGraph.capture(self.stream, enqueue)
         assert graph is not None
         return graph
 
@@ -178,7 +178,7 @@ class Bench:
         cuEventElapsedTime and cuEventQuery of completed events)."""
         from cuda.bindings import driver as cu
 
-        first, second = self.cuda.Event(), self.cuda.Event()
+        first, second = self.cuda_driver.Event(), self.cuda_driver.Event()
         stream = cu.CUstream(self.stream.handle)
         try:
             record = self._per_call(cu.cuEventRecord, first.handle, stream)
@@ -199,7 +199,7 @@ class Bench:
         labs, elapsed = libc.labs, libcuda.cuEventElapsedTime
         labs.argtypes, labs.restype = [ctypes.c_long], ctypes.c_long
         elapsed.argtypes, elapsed.restype = [ctypes.c_void_p] * 3, ctypes.c_int
-        first, second = self.cuda.Event(), self.cuda.Event()
+        first, second = self.cuda_driver.Event(), self.cuda_driver.Event()
         try:
             first.record(self.stream)
             second.record(self.stream)

@@ -22,7 +22,7 @@ from trtkit.bench.options import resolve
 from trtkit.bench.progress import TimeProgress
 from trtkit.bench.stats import walltime_ms
 from trtkit.bench.trace import BenchRun, empty_trace
-from trtkit.platform import cuda
+from trtkit.platform import cuda_driver
 from trtkit.platform.errors import TrtkitError, UsageError
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def _loop(streams: list[Iteration], iterations: int, max_ms: float, warm_up_ms: 
     """trtexec's inferenceLoop; the trace of every completed iteration, warm-up included. ``sleep_ms``
     (--sleepTime) delays the start of the run; ``idle_ms`` (--idleTime) sleeps after each timed iteration."""
     rows: list[Row] = []
-    start = cuda.Event(True)
+    start = cuda_driver.Event(True)
     try:
         loops = [s.loop(rows, start.handle) for s in streams]
         query, sync = loops[0][:2] if len(loops) == 1 else _all(loops)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from trtkit.platform import cuda, log
+from trtkit.platform import cuda, cuda_driver, log
 from trtkit.platform.errors import TrtkitError
 
 if TYPE_CHECKING:
@@ -40,17 +40,17 @@ class Iteration:
         self.index = index
         self.execution = execution
         self.stream = execution.stream
-        self.handle = cuda.driver_api().CUstream(execution.handle)
+        self.handle = cuda_driver.driver_api().CUstream(execution.handle)
         self.transfers = not options.no_data_transfers
         self.spin = options.use_spin_wait
         self.ins, self.outs = execution.copies_in(), execution.copies_out()
-        self.events = [[cuda.Event(not self.spin) for _ in range(4)] for _ in range(DEPTH)]
+        self.events = [[cuda_driver.Event(not self.spin) for _ in range(4)] for _ in range(DEPTH)]
         self.handles = [tuple(event.handle for event in slot) for slot in self.events]
         self.enqueue_times = [(0.0, 0.0)] * DEPTH
         self.backend = backend
         self.execute = execution.enqueue_function()
         self.enqueue: Callable[[], bool] = self.execute
-        self.graph: cuda.CudaGraph | None = None
+        self.graph: cuda_driver.CudaGraph | None = None
         driver = cuda.driver()
         self.htod, self.dtoh = driver.memcpy_htod_async, driver.memcpy_dtoh_async
 
@@ -71,7 +71,7 @@ class Iteration:
         if not self.execute():
             raise self.enqueue_failed()
         self.stream.synchronize()
-        self.graph = cuda.CudaGraph.capture(self.stream, self.execute)
+        self.graph = cuda_driver.CudaGraph.capture(self.stream, self.execute)
         if self.graph is None:
             log.warning("The engine contains operations that are not permitted under CUDA graph capture mode; "
                         "--useCudaGraph has been ignored, inference runs without CUDA graph launch")
@@ -84,11 +84,11 @@ class Iteration:
     def _iteration(self) -> Callable[[int], bool]:
         """Enqueue one iteration into a slot: events around H2D, the enqueue (or graph launch) and D2H, the
         host clock around the enqueue; False when TensorRT refuses the enqueue."""
-        cu = cuda.driver_api()
+        cu = cuda_driver.driver_api()
         success, record = cu.CUresult.CUDA_SUCCESS, cu.cuEventRecord
         stream, handles, times, enqueue = self.handle, self.handles, self.enqueue_times, self.enqueue
         ins, outs, htod, dtoh, copy_stream = self.ins, self.outs, self.htod, self.dtoh, self.stream
-        transfers, clock, fail = self.transfers, time.perf_counter, cuda.driver_error
+        transfers, clock, fail = self.transfers, time.perf_counter, cuda_driver.driver_error
 
         def iteration(slot: int) -> bool:
             events = handles[slot]
@@ -124,7 +124,7 @@ class Iteration:
         Iteration::query), sync (wait for the oldest slot and append its row; its compute start in ms since
         the ``start`` event, or -1.0 when nothing was in flight) and drain (sync every slot left)."""
         enqueue = self._iteration()
-        cu, fail, failed = cuda.driver_api(), cuda.driver_error, self.enqueue_failed
+        cu, fail, failed = cuda_driver.driver_api(), cuda_driver.driver_error, self.enqueue_failed
         elapsed, query, synchronize = cu.cuEventElapsedTime, cu.cuEventQuery, cu.cuEventSynchronize
         success, not_ready = cu.CUresult.CUDA_SUCCESS, cu.CUresult.CUDA_ERROR_NOT_READY
         handles, times, index, transfers, spin = self.handles, self.enqueue_times, self.index, self.transfers, self.spin
