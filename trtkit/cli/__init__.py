@@ -22,6 +22,7 @@ COMMANDS = {
     "compare": ("trtkit.cli.compare", "compare", "Run the same inputs through two backends and compare outputs."),
     "eval": ("trtkit.cli.eval", "eval_", "Top-1 accuracy of a plan or ONNX model on a labelled set."),
     "inspect": ("trtkit.cli.inspect", "inspect", "A plan's writer and contents, or an ONNX model and parser support."),
+    "sweep": ("trtkit.cli.sweep", "sweep", "Build, bench and judge a precision x shape x backend grid."),
 }
 
 # trtexec flags (trtexec 10.16 and 11.x option parsers: tests/data/trtexec_flags.json, written by

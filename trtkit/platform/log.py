@@ -23,3 +23,8 @@ def info(message: str) -> None:
 def warning(message: str) -> None:
     if _level >= 0:
         print(f"[W] {message}", file=sys.stderr)
+
+
+def verbosity() -> int:
+    """The level set last (the sweep quiets its points' logs and restores it)."""
+    return _level
