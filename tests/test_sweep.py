@@ -104,7 +104,7 @@ def test_unsupported_points_are_skip_rows_and_failures_error_rows(capsys: pytest
     out = tmp_path / "r.csv"
     args = ("sweep", "--onnx", model, "--precision", "bf16,int8", "--calib", bad_calib, "--backend",
             "onnxruntime,openvino", *FAST, "--out", out)
-    code, stdout, err = cli(capsys, *args)
+    code, _, err = cli(capsys, *args)
     assert code == 0, err  # failed points are rows; the sweep itself succeeded
     rows = {(r["backend"], r["precision"]): r for r in rows_of(out)}
     assert len(rows) == 4
@@ -174,3 +174,19 @@ def test_jobs_workers_retry_a_dead_worker(capsys: pytest.CaptureFixture[str], mo
     assert len(rows) == 4 and len({r["key"] for r in rows}) == 4
     assert {r["key"]: r["attempts"] for r in rows} == {p.key: 1 + (p == victim) for p in expand(grid, Settings())}
     assert all(r["status"] == "ok" and r["pid"] != os.getpid() for r in rows)
+
+
+def test_help_imports_nothing_heavy() -> None:
+    """`trtkit sweep --help` loads neither Ray nor any backend, plotting or progress library."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from trtkit.cli import main\n"
+        "try:\n    main(['sweep', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('numpy', 'onnx', 'onnxruntime', 'tensorrt_rtx', 'ray', 'matplotlib', 'tqdm')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "--failOnError" in out and "--ray" in out
+    assert out.strip().splitlines()[-1] == "[]"
