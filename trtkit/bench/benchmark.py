@@ -19,6 +19,7 @@ import numpy as np
 
 from trtkit.backends.base import Backend
 from trtkit.backends.loader import BACKEND_CHOICES, ONNX_SUFFIXES, open_backend
+from trtkit.backends.plans import PlanLoading
 from trtkit.bench.options import BenchOptions
 from trtkit.bench.stats import Summary, summarize
 from trtkit.bench.trace import BenchRun
@@ -39,6 +40,7 @@ class ModelOptions:
     load_inputs: dict[str, Path] = field(default_factory=dict)  # --loadInputs
     flavor: str | None = None  # --flavor
     verbosity: int = 0  # --verbose / --quiet
+    plan_loading: PlanLoading = field(default_factory=PlanLoading)  # --versionCompatible, --leanDLLPath
 
 
 @dataclass
@@ -95,6 +97,8 @@ def open_bench_backend(model: ModelOptions) -> Iterator[tuple[Path, Backend]]:
     if model.save_engine is not None and not (is_onnx and model.backend == "tensorrt"):
         raise UsageError("--saveEngine keeps the plan built from --onnx with --backend tensorrt; nothing is built here")
     options = {"flavor": model.flavor, "verbosity": model.verbosity}
+    if not is_onnx or model.backend == "tensorrt":
+        options.update(model.plan_loading.kwargs())
     if is_onnx and model.backend == "tensorrt":
         from trtkit.builder.builder import BuildOptions, build
         from trtkit.builder.profiles import ProfileSpec

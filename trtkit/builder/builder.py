@@ -48,6 +48,7 @@ class BuildOptions:
     max_aux_streams: int | None = None  # --maxAuxStreams
     hardware_compatibility_level: str | None = None  # --hardwareCompatibilityLevel
     version_compatible: bool = False  # --versionCompatible
+    exclude_lean_runtime: bool = False  # --excludeLeanRuntime: a version-compatible plan without the lean runtime
     profiling_verbosity: str | None = None  # --profilingVerbosity
     export_layer_info: Path | None = None  # --exportLayerInfo
     eval_data: Path | None = None  # --eval: labelled data for top-1 of the built precision next to FP32
@@ -138,6 +139,8 @@ def _configure(flavour: Flavour, builder: trt.Builder, config: trt.IBuilderConfi
         flavour.set_int8_calibrator(config, prepared.calibrator)
     if options.version_compatible:
         config.set_flag(trt.BuilderFlag.VERSION_COMPATIBLE)
+    if options.exclude_lean_runtime:
+        config.set_flag(trt.BuilderFlag.EXCLUDE_LEAN_RUNTIME)
     if options.builder_optimization_level is not None:
         config.builder_optimization_level = options.builder_optimization_level
     if options.max_aux_streams is not None:
@@ -179,6 +182,8 @@ def _check(options: BuildOptions) -> None:
         raise UsageError(
             f"--profilingVerbosity={options.profiling_verbosity}: expected one of {', '.join(PROFILING_VERBOSITY)}"
         )
+    if options.exclude_lean_runtime and not options.version_compatible:
+        raise UsageError("--excludeLeanRuntime applies to version-compatible plans; add --versionCompatible")
     if options.eval_data is not None and not options.eval_data.is_dir():
         raise UsageError(f"--eval={options.eval_data}: not a directory (MNIST IDX folder or DATA/<label>/*.png)")
     if options.save_engine is not None and options.save_engine.resolve() == Path(options.onnx).resolve():

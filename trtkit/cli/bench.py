@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from trtkit.bench.options import BenchOptions
-from trtkit.cli.common import flavor_option, verbosity, verbosity_options
+from trtkit.cli.common import flavor_option, plan_load_options, plan_loading, verbosity, verbosity_options
 from trtkit.platform import log
 
 if TYPE_CHECKING:
@@ -61,6 +61,7 @@ _DEFAULTS = BenchOptions()
               help="Write per-layer times as JSON (trtexec --exportProfile).")
 @click.option("--plot", type=_OUT, help="Save a latency histogram and timeline (.png/.svg/.pdf; needs matplotlib).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (the report goes to stderr).")
+@plan_load_options
 @flavor_option
 @verbosity_options
 def bench(
@@ -68,7 +69,8 @@ def bench(
     shapes: str | None, load_inputs: str | None, warm_up: float, iterations: int, duration: float, avg_runs: int,
     percentile: str, use_cuda_graph: bool, inf_streams: int, no_data_transfers: bool, use_spin_wait: bool,
     separate_profile_run: bool, dump_profile: bool, dump_output: bool, export_times: Path | None,
-    export_profile: Path | None, plot: Path | None, as_json: bool, flavor: str | None, verbose: bool, quiet: bool,
+    export_profile: Path | None, plot: Path | None, as_json: bool, version_compatible: bool,
+    lean_dll_path: Path | None, flavor: str | None, verbose: bool, quiet: bool,
 ) -> None:
     """Measure latency and throughput like trtexec: a plan on TensorRT, an ONNX model on ONNX Runtime.
 
@@ -96,6 +98,7 @@ def bench(
         load_inputs=_load_inputs(load_inputs),
         flavor=flavor,
         verbosity=level,
+        plan_loading=plan_loading(version_compatible, lean_dll_path),
     )
     options = BenchOptions(
         warm_up_ms=warm_up,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from trtkit.backends.plans import PlanLoading
 from trtkit.bench.benchmark import ModelOptions, benchmark
 from trtkit.bench.options import BenchOptions
 from trtkit.bench.report import print_report
@@ -27,7 +28,8 @@ def build(options: BuildOptions) -> tuple[BuildResult, PrecisionComparison | Non
     return result, accuracy
 
 
-def infer_after_build(plan: bytes, save_engine: Path | None, flavor: str | None, level: int) -> None:
+def infer_after_build(plan: bytes, save_engine: Path | None, flavor: str | None, level: int,
+                      version_compatible: bool = False) -> None:
     """trtexec measures the engine it just built; trtkit does too where this machine can run the plan, and
     otherwise says why it cannot (TensorRT-RTX builds fine on a machine with no GPU)."""
     from trtkit.backends.tensorrt import TensorRTBackend
@@ -37,10 +39,12 @@ def infer_after_build(plan: bytes, save_engine: Path | None, flavor: str | None,
         if save_engine is None:
             path.write_bytes(plan)
         try:
-            TensorRTBackend(path, flavor=flavor, verbosity=-2).close()
+            TensorRTBackend(path, flavor=flavor, verbosity=-2, version_compatible=version_compatible).close()
         except TrtkitError as e:
             log.info(f"Inference skipped: {e} (--skipInference builds without trying)")
             return
         bench_options = BenchOptions(progress=level >= 0)
-        print_report(benchmark(ModelOptions(engine=path, flavor=flavor, verbosity=level), bench_options),
+        loading = PlanLoading(version_compatible=version_compatible)
+        print_report(benchmark(ModelOptions(engine=path, flavor=flavor, verbosity=level, plan_loading=loading),
+                               bench_options),
                      bench_options, level, as_json=False)
