@@ -209,9 +209,12 @@ def build(options: BuildOptions) -> BuildResult:
     log.info(f"Parsed {path.name}: {network.num_layers} layers; inputs {_describe(inputs)}; "
              f"outputs {_describe(outputs)}")
     log.info(f"Precision: {prepared.description}")
-    profiles = resolve(list(options.profiles), inputs)
+    shape_tensors = frozenset(network.get_input(i).name for i in range(network.num_inputs)
+                              if network.get_input(i).is_shape_tensor)
+    profiles = resolve(list(options.profiles), inputs, shape_tensors)
     for i, p in enumerate(profiles):
-        shapes = "; ".join(f"{n} min {fmt(p.min[n])} opt {fmt(p.opt[n])} max {fmt(p.max[n])}" for n in p.opt)
+        shapes = "; ".join(f"{n}{' values' if n in shape_tensors else ''} min {fmt(p.min[n])} opt {fmt(p.opt[n])} "
+                           f"max {fmt(p.max[n])}" for n in p.opt)
         log.info(f"Optimization profile {i}: {shapes}")
     config: trt.IBuilderConfig = builder.create_builder_config()
     _configure(flavour, builder, config, options, prepared, profiles)
@@ -227,6 +230,8 @@ def build(options: BuildOptions) -> BuildResult:
     build_time = time.perf_counter() - start
     if serialized is None:
         cause = errors[-1] if errors else "no error recorded (--verbose shows the log)"
+        if "libnvinfer_lean" in cause and not options.exclude_lean_runtime:
+            cause += " (this TensorRT has no lean runtime to embed: add --excludeLeanRuntime)"
         raise TrtkitError(f"{path}: engine build failed: {cause}")
     plan = bytes(memoryview(serialized))
     log.info(f"Engine built in {build_time:.3f} s")
