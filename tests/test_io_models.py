@@ -3,7 +3,8 @@ models scripts/make_io_models.py writes (tests/data/models): TopK with a compute
 through a shape-tensor input, Reshape driven by a shape-tensor input, and NonZero (which TensorRT-RTX 1.7
 cannot build: asserted as it stands). The I/O is read back from the parsed INetworkDefinition (shape-tensor
 flag, -1 dimensions); TensorRT-RTX cannot deserialize a plan on a machine without a GPU, so the engine's own
-view (locations, formats, profile values) is checked on the GPU through the stand-in (tests/gpu)."""
+view (locations, formats, profile values) is checked through the stand-in: tests/gpu/test_runner_io.py on
+the GPU, tests/test_runner_io_cpu.py for what needs none."""
 
 from __future__ import annotations
 

@@ -491,7 +491,7 @@ class _Context:
         if int(err):
             return engine._error(f"synchronizing to read the size of {idx} failed (under capture?): {err}")
         count = np.zeros(1, np.int64)
-        _ok(cu.cuMemcpyDtoH(count.ctypes.data, engine.scratch, 8))
+        _ok(cu.cuMemcpyDtoH(count.ctypes.data, int(engine.scratch), 8))
         size, current = int(count[0]) * 8, self.addresses.get(idx, 0)
         if hasattr(allocator, "reallocate_output_async"):
             address = allocator.reallocate_output_async(idx, current, size, 256, int(stream))

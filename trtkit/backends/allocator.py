@@ -83,17 +83,20 @@ class OutputBuffers:
         """(pinned bytes, device address) per output, as many bytes as its reported shape holds."""
         self.check()
         copies = []
-        for name, tensor in self.tensors.items():
-            nbytes = tensor.nbytes(self.shapes[name])  # type: ignore[arg-type]
-            if nbytes:
-                copies.append((self.buffers[name].bytes_view(nbytes), self.buffers[name].device))
+        for name in self.tensors:
+            pinned, _ = self.host(name)
+            if pinned.nbytes:
+                copies.append((pinned, self.buffers[name].device))
         return copies
 
     def host(self, name: str) -> tuple[np.ndarray, Shape]:
-        """The pinned bytes of ``name``'s last result and its shape."""
+        """The pinned bytes of ``name``'s last result (within what TensorRT asked for: nothing moves) and its
+        shape."""
         shape = self.shapes[name]
         assert shape is not None
-        return self.buffers[name].bytes_view(self.tensors[name].nbytes(shape)), shape
+        buffer = self.buffers[name]
+        buffer.reserve_bytes(self.tensors[name].nbytes(shape), name)
+        return buffer.bytes, shape
 
     def free(self) -> None:
         for buffer in self.buffers.values():

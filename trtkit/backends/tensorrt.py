@@ -4,7 +4,9 @@ named arrays through ``execute_async_v3`` on a non-default stream (pycuda), for 
 One :class:`Execution` is one execution context with its own stream and buffers: ``run``/``bind`` use the
 backend's own, and ``trtkit bench --infStreams N`` adds N-1 more for the duration of the benchmark. For an
 engine with dynamic shapes TensorRT lets contexts in concurrent use share no optimization profile, so each
-takes the first profile whose [min, max] ranges contain the input shapes and that no other context holds.
+takes the first profile whose [min, max] ranges contain the input shapes (and shape-tensor values) and that
+no other context holds. What each I/O tensor needs (host shape tensors, data-dependent outputs, vectorized
+formats) is read from the engine once (trtkit.backends.io_types); docs/runner-io.md says how each is run.
 """
 
 from __future__ import annotations

@@ -194,6 +194,16 @@ def test_plan_loading_flags_apply_to_plans_only(zoo_mnist8: Path) -> None:
         open_backend(zoo_mnist8, "auto", version_compatible=True)
 
 
+def test_a_refused_lean_runtime_says_why_and_what_to_add() -> None:
+    from trtkit.backends.plans import plan_error
+
+    said = ("IRuntime::deserializeCudaEngine: Cannot deserialize engine with lean runtime since "
+            "IRuntime::getEngineHostCodeAllowed() is false.")  # TensorRT-RTX's own words (its library's strings)
+    message = str(plan_error(Path("model.plan"), flavour(), [said]))
+    assert message.startswith("model.plan: this plan embeds a lean TensorRT runtime (a --versionCompatible build)")
+    assert "if you trust the file, load it with --versionCompatible" in message and "\n" not in message
+
+
 def test_host_code_is_allowed_only_when_asked(tmp_path: Path) -> None:
     trt = pytest.importorskip("tensorrt_rtx", reason="tensorrt-rtx is not installed")
     from trtkit.backends.plans import make_runtime
