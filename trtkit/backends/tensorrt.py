@@ -53,6 +53,9 @@ class TensorRTBackend(Backend):
         self._runtime, self._parent = make_runtime(flavour, self._logger, self._errors,
                                                    version_compatible=version_compatible, lean_dll_path=lean_dll_path)
         self.host_code_allowed = version_compatible  # trtexec --versionCompatible where the plan is loaded
+        # What the API tells: a plan that loads with host code disallowed embeds no lean runtime; with host
+        # code allowed TensorRT does not say (backends.plans.lean_runtime_embedded asks without running it).
+        self.embeds_lean_runtime: bool | None = None if version_compatible else False
         engine: trt.ICudaEngine | None = self._runtime.deserialize_cuda_engine(plan)
         if engine is None:
             raise plan_error(path, flavour, self._errors)
@@ -63,6 +66,7 @@ class TensorRTBackend(Backend):
         """A runner around an engine that is already deserialized (the GPU tests' stand-in engines)."""
         self = cls.__new__(cls)
         self._errors, self._runtime, self._parent, self.host_code_allowed = [], None, None, False
+        self.embeds_lean_runtime = None
         self._open(engine, flavour, profile)
         return self
 
