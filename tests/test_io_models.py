@@ -127,3 +127,18 @@ def test_version_compatible_plans_on_tensorrt_rtx(tmp_path: Path) -> None:
     assert lean_runtime_embedded(plan, "rtx") is None, "no GPU here: TensorRT-RTX cannot deserialize it"
     with pytest.raises(UsageError, match="--excludeLeanRuntime applies to version-compatible plans"):
         build(BuildOptions(onnx=path, profiles=profiles, exclude_lean_runtime=True))
+
+
+def test_the_cli_builds_shape_tensor_profiles_and_refuses_misplaced_flags(capsys: pytest.CaptureFixture[str],
+                                                                         tmp_path: Path) -> None:
+    from helpers import cli
+
+    plan = tmp_path / "reshape.plan"
+    code, _, err = cli(capsys, "build", "--onnx", MODELS / "reshape_shape_input.onnx", "--saveEngine", plan,
+                       "--minShapes=shape:1x1", "--optShapes=shape:3x4", "--maxShapes=shape:12x12", "--skipInference")
+    assert code == 0 and plan.stat().st_size > 10_000
+    assert "Optimization profile 0: shape values min 1x1 opt 3x4 max 12x12" in err
+    code, _, err = cli(capsys, "build", "--onnx", MODELS / "reshape_shape_input.onnx", "--excludeLeanRuntime")
+    assert code != 0 and "--excludeLeanRuntime applies to version-compatible plans; add --versionCompatible" in err
+    code, _, err = cli(capsys, "infer", MODELS / "reshape_shape_input.onnx", "--versionCompatible")
+    assert code != 0 and "--versionCompatible applies to TensorRT plans" in err

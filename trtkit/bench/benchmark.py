@@ -125,8 +125,9 @@ def make_feeds(backend: Backend, model: ModelOptions) -> dict[str, np.ndarray]:
 
     (run,) = make_runs(backend.inputs, InputOptions(load_inputs=model.load_inputs, shapes=model.shapes),
                        random=True).runs
+    tuned = {i.name for i in backend.inputs if i.opt_values is not None}  # shape tensors: the profile's values
     for name, array in run.feeds.items():
-        source = model.load_inputs.get(name, "random values")
+        source = model.load_inputs.get(name, f"values {array.ravel().tolist()}" if name in tuned else "random values")
         log.info(f"Input binding for {name} with dimensions {fmt(array.shape)} is created ({source}).")
     return run.feeds
 
