@@ -67,6 +67,23 @@ def test_data_dependent_outputs_export_with_their_real_shapes(runner_factory: Ru
     assert entry["dimensions"] == "1x7" and entry["values"] == np.flatnonzero(x).tolist()
 
 
+def test_infer_and_compare_keep_each_runs_real_shape(runner_factory: Runners, rng: np.random.Generator) -> None:
+    from trtkit.data.feeds import Run
+    from trtkit.tasks.compare import CompareOptions, _errors
+    from trtkit.tasks.infer import _run_all, stack_outputs
+
+    _, backend = runner_factory(nonzero_spec(32))
+    xs = [_sparse(rng, 32, n) for n in (4, 11)]
+    results, _ = _run_all(backend, [Run({"x": x}, [f"x{i}"], 1) for i, x in enumerate(xs)])
+    stacked = stack_outputs(results)
+    assert [(name, a.shape) for name, a in stacked] == [("idx", (1, 4)), ("idx", (1, 11))], "one entry per run"
+    options = CompareOptions(Path("ref.onnx"), Path("cand.plan"))
+    expected = [np.flatnonzero(x)[None] for x in xs]
+    assert _errors("idx", expected, [r["idx"] for r in results], options).passed
+    mismatch = _errors("idx", expected[::-1], [r["idx"] for r in results], options)
+    assert mismatch.problem == "shape 1x4 in the candidate, 1x11 in the reference"
+
+
 def test_bench_on_a_data_dependent_engine_runs_without_a_cuda_graph(runner_factory: Runners,
                                                                     rng: np.random.Generator,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
