@@ -49,6 +49,7 @@ class BuildOptions:
     max_aux_streams: int | None = None  # --maxAuxStreams
     hardware_compatibility_level: str | None = None  # --hardwareCompatibilityLevel
     version_compatible: bool = False  # --versionCompatible
+    exclude_lean_runtime: bool = False  # --excludeLeanRuntime: a version-compatible plan without the lean runtime
     profiling_verbosity: str | None = None  # --profilingVerbosity
     export_layer_info: Path | None = None  # --exportLayerInfo
     input_io_formats: list[IOFormat] = field(default_factory=list)  # --inputIOFormats
@@ -145,6 +146,8 @@ def _configure(flavour: Flavour, builder: trt.Builder, config: trt.IBuilderConfi
         flavour.set_int8_calibrator(config, prepared.calibrator)
     if options.version_compatible:
         config.set_flag(trt.BuilderFlag.VERSION_COMPATIBLE)
+    if options.exclude_lean_runtime:
+        config.set_flag(trt.BuilderFlag.EXCLUDE_LEAN_RUNTIME)
     if options.builder_optimization_level is not None:
         config.builder_optimization_level = options.builder_optimization_level
     if options.max_aux_streams is not None:
@@ -188,6 +191,8 @@ def _check(options: BuildOptions) -> None:
         raise UsageError(
             f"--profilingVerbosity={options.profiling_verbosity}: expected one of {', '.join(PROFILING_VERBOSITY)}"
         )
+    if options.exclude_lean_runtime and not options.version_compatible:
+        raise UsageError("--excludeLeanRuntime applies to version-compatible plans; add --versionCompatible")
     if options.eval_data is not None and not options.eval_data.is_dir():
         raise UsageError(f"--eval={options.eval_data}: not a directory (MNIST IDX folder or DATA/<label>/*.png)")
     if options.save_engine is not None and options.save_engine.resolve() == Path(options.onnx).resolve():
@@ -229,9 +234,12 @@ def _build(options: BuildOptions) -> BuildResult:
     log.info(f"Parsed {path.name}: {network.num_layers} layers; inputs {_describe(inputs)}; "
              f"outputs {_describe(outputs)}")
     log.info(f"Precision: {prepared.description}")
-    profiles = resolve(list(options.profiles), inputs)
+    shape_tensors = frozenset(network.get_input(i).name for i in range(network.num_inputs)
+                              if network.get_input(i).is_shape_tensor)
+    profiles = resolve(list(options.profiles), inputs, shape_tensors)
     for i, p in enumerate(profiles):
-        shapes = "; ".join(f"{n} min {fmt(p.min[n])} opt {fmt(p.opt[n])} max {fmt(p.max[n])}" for n in p.opt)
+        shapes = "; ".join(f"{n}{' values' if n in shape_tensors else ''} min {fmt(p.min[n])} opt {fmt(p.opt[n])} "
+                           f"max {fmt(p.max[n])}" for n in p.opt)
         log.info(f"Optimization profile {i}: {shapes}")
     config: trt.IBuilderConfig = builder.create_builder_config()
     _configure(flavour, builder, config, options, prepared, profiles)
@@ -247,6 +255,8 @@ def _build(options: BuildOptions) -> BuildResult:
     build_time = time.perf_counter() - start
     if serialized is None:
         cause = errors[-1] if errors else "no error recorded (--verbose shows the log)"
+        if "libnvinfer_lean" in cause and not options.exclude_lean_runtime:
+            cause += " (this TensorRT has no lean runtime to embed: add --excludeLeanRuntime)"
         raise TrtkitError(f"{path}: engine build failed: {cause}")
     plan = bytes(memoryview(serialized))
     log.info(f"Engine built in {build_time:.3f} s")

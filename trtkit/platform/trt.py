@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from trtkit.platform.errors import TrtkitError, UsageError
 from trtkit.platform.trtexec import TRTEXEC10, TRTEXEC11, InferenceDefaults
@@ -28,6 +28,14 @@ INSTALL_HINT = (
     "install one: pip install 'trtkit[rtx]' (TensorRT-RTX, wheels on PyPI, builds without a GPU) or "
     "pip install 'trtkit[tensorrt]' (TensorRT 10/11 from NVIDIA's package index, see TensorRT's install guide)"
 )
+
+
+class OutputHandler(Protocol):
+    """What an output allocator forwards TensorRT's calls to (trtkit.backends.allocator.OutputBuffers)."""
+
+    def reallocate(self, name: str, memory: int, size: int, alignment: int, stream: int | None) -> int: ...
+
+    def notify_shape(self, name: str, shape: tuple[int, ...]) -> None: ...
 
 
 class Flavour:
@@ -142,6 +150,30 @@ class Flavour:
                     print(f"[TRT] [{letters.get(severity, '?')}] {msg}", file=sys.stderr)
 
         return _Logger()
+
+    def make_output_allocator(self, handler: OutputHandler) -> trt.IOutputAllocator:
+        """An IOutputAllocator that hands TensorRT's calls to ``handler`` (trtkit.backends.allocator): the
+        subclass must derive from this flavour's class, which only this module may import. TensorRT calls
+        ``reallocate_output_async`` (``reallocate_output`` where a caller has no stream) when it knows how
+        many bytes a data-dependent output needs, then ``notify_shape`` with its final shape, both before
+        ``execute_async_v3`` returns. Returning 0 (a null pointer) makes that enqueue fail."""
+        trt = self.module
+
+        class _OutputAllocator(trt.IOutputAllocator):
+            def __init__(self) -> None:
+                trt.IOutputAllocator.__init__(self)
+
+            def reallocate_output(self, tensor_name: str, memory: int, size: int, alignment: int) -> int:
+                return handler.reallocate(tensor_name, memory, size, alignment, None)
+
+            def reallocate_output_async(self, tensor_name: str, memory: int, size: int, alignment: int,
+                                        stream: int) -> int:
+                return handler.reallocate(tensor_name, memory, size, alignment, stream)
+
+            def notify_shape(self, tensor_name: str, shape: trt.Dims) -> None:
+                handler.notify_shape(tensor_name, tuple(int(d) for d in shape))
+
+        return _OutputAllocator()
 
     def numpy_dtype(self, dtype: trt.DataType) -> np.dtype:
         """numpy's spelling of a TensorRT DataType (bf16/fp8 through ml_dtypes)."""
