@@ -57,6 +57,8 @@ _PATH = click.Path(path_type=Path, dir_okay=False)
 @click.option("--profilingVerbosity", "profiling_verbosity", type=click.Choice(list(PROFILING_VERBOSITY)),
               help="Detail kept in the plan for the inspector and profiler (trtexec).")
 @click.option("--exportLayerInfo", "export_layer_info", type=_PATH, help="Write layer information JSON (trtexec).")
+@click.option("--exportBuildInfo", "export_build_info", type=_PATH,
+              help="Write the build summary read back from TensorRT (config, profiles, network precisions) as JSON.")
 @click.option("--skipInference", "skip_inference", is_flag=True, help="Build only; no inference run afterwards.")
 @flavor_option
 @verbosity_options
@@ -67,7 +69,8 @@ def build(
     strongly_typed: bool, mem_pool: str | None, min_shapes: tuple[str, ...], opt_shapes: tuple[str, ...],
     max_shapes: tuple[str, ...], timing_cache: Path | None, opt_level: int | None, max_aux_streams: int | None,
     hw_compat: str | None, version_compatible: bool, profiling_verbosity: str | None,
-    export_layer_info: Path | None, skip_inference: bool, flavor: str | None, verbose: bool, quiet: bool,
+    export_layer_info: Path | None, export_build_info: Path | None, skip_inference: bool, flavor: str | None,
+    verbose: bool, quiet: bool,
 ) -> None:
     """Build a TensorRT engine (plan) from an ONNX model, as trtexec does.
 
@@ -98,6 +101,7 @@ def build(
         version_compatible=version_compatible,
         profiling_verbosity=profiling_verbosity,
         export_layer_info=export_layer_info,
+        export_build_info=export_build_info,
         flavor=flavor,
         verbosity=level,
     )
