@@ -163,13 +163,18 @@ def resolve(profiles: list[ProfileSpec], inputs: dict[str, Shape],
 
 def add_to_config(
     builder: trt.Builder, config: trt.IBuilderConfig, profiles: list[ProfileSpec]
-) -> None:
-    """Create one TensorRT optimization profile per spec and add it to the builder config."""
-    for p in profiles:
+) -> list[trt.IOptimizationProfile]:
+    """Create one TensorRT optimization profile per spec and add it to the builder config; return the profile
+    objects the config accepted (the build summary reads their shapes back)."""
+    added = []
+    for i, p in enumerate(profiles):
         profile: trt.IOptimizationProfile = builder.create_optimization_profile()
         for name in p.opt:
             if name in p.shape_tensors:
                 profile.set_shape_input(name, p.min[name], p.opt[name], p.max[name])
             else:
                 profile.set_shape(name, p.min[name], p.opt[name], p.max[name])
-        config.add_optimization_profile(profile)
+        if config.add_optimization_profile(profile) < 0:
+            raise UsageError(f"optimization profile {i} was refused by TensorRT (--verbose shows why)")
+        added.append(profile)
+    return added

@@ -63,6 +63,8 @@ _PATH = click.Path(path_type=Path, dir_okay=False)
 @click.option("--profilingVerbosity", "profiling_verbosity", type=click.Choice(list(PROFILING_VERBOSITY)),
               help="Detail kept in the plan for the inspector and profiler (trtexec).")
 @click.option("--exportLayerInfo", "export_layer_info", type=_PATH, help="Write layer information JSON (trtexec).")
+@click.option("--exportBuildInfo", "export_build_info", type=_PATH,
+              help="Write the build summary read back from TensorRT (config, profiles, network precisions) as JSON.")
 @click.option("--skipInference", "skip_inference", is_flag=True, help="Build only; no inference run afterwards.")
 @io_options
 @plugin_options
@@ -76,8 +78,8 @@ def build(
     strongly_typed: bool, mem_pool: str | None, min_shapes: tuple[str, ...], opt_shapes: tuple[str, ...],
     max_shapes: tuple[str, ...], timing_cache: Path | None, opt_level: int | None, max_aux_streams: int | None,
     hw_compat: str | None, version_compatible: bool, exclude_lean_runtime: bool, profiling_verbosity: str | None,
-    export_layer_info: Path | None, skip_inference: bool, device: int, use_profile: int | None, flavor: str | None,
-    verbose: bool, quiet: bool, **groups: Any,
+    export_layer_info: Path | None, export_build_info: Path | None, skip_inference: bool, device: int,
+    use_profile: int | None, flavor: str | None, verbose: bool, quiet: bool, **groups: Any,
 ) -> None:
     """Build a TensorRT engine (plan) from an ONNX model, as trtexec does.
 
@@ -118,6 +120,7 @@ def build(
         static_plugins=static_plugins,
         dynamic_plugins=dynamic_plugins,
         device=device,
+        export_build_info=export_build_info,
         **io,
         flavor=flavor,
         verbosity=level,

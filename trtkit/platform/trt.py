@@ -68,6 +68,14 @@ class Flavour:
         """Flags for ``Builder.create_network``: strongly typed flavours take none."""
         return 0
 
+    def strongly_typed(self, network: trt.INetworkDefinition) -> bool:
+        """Whether the parsed network's tensor types are its precision (else builder flags choose per layer)."""
+        return True
+
+    def hardware_compatibility_level(self, config: trt.IBuilderConfig) -> str | None:
+        """The level the config holds; None where the flavour has none."""
+        return config.hardware_compatibility_level.name
+
     def set_precision_flags(self, config: trt.IBuilderConfig, precisions: Iterable[str]) -> None:
         """Weak-typing precision flags; strongly typed flavours get their precision from the graph."""
         if precisions:
@@ -214,6 +222,10 @@ class TensorRT10(Flavour):
         trt = self.module
         return 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED) if strongly_typed else 0
 
+    def strongly_typed(self, network: trt.INetworkDefinition) -> bool:
+        trt = self.module
+        return network.get_flag(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
+
     def set_precision_flags(self, config: trt.IBuilderConfig, precisions: Iterable[str]) -> None:
         trt = self.module
         flags = {"fp16": trt.BuilderFlag.FP16, "bf16": trt.BuilderFlag.BF16, "int8": trt.BuilderFlag.INT8}
@@ -252,6 +264,11 @@ class TensorRTRTX(Flavour):
     inference = TRTEXEC11
     plan_tag = b"vtrt"
     plan_major = 1
+
+    def hardware_compatibility_level(self, config: trt.IBuilderConfig) -> str | None:
+        """TensorRT-RTX has no hardware compatibility level: its getter only warns "unsupported" and answers
+        NONE, and its setter warns and keeps nothing."""
+        return None
 
 
 def plan_writer(tag: bytes, major: int) -> type[Flavour] | None:
