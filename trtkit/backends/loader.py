@@ -10,6 +10,7 @@ from trtkit.platform.errors import UsageError
 
 BACKEND_CHOICES = ("auto", "tensorrt", "onnxruntime")
 ONNX_SUFFIXES = (".onnx",)
+PLAN_FLAGS = {"version_compatible": "--versionCompatible", "lean_dll_path": "--leanDLLPath"}  # TensorRT-only
 
 
 def open_backend(path: str | Path, backend: str = "auto", *, gpu: int = 0, profile: int | None = None,
@@ -24,6 +25,9 @@ def open_backend(path: str | Path, backend: str = "auto", *, gpu: int = 0, profi
     if backend == "auto":
         backend = "onnxruntime" if is_onnx else "tensorrt"
     if backend == "onnxruntime":
+        plan_flags = [flag for key, flag in PLAN_FLAGS.items() if options.pop(key, None)]
+        if plan_flags:
+            raise UsageError(f"{plan_flags[0]} applies to TensorRT plans; {path} runs on ONNX Runtime")
         if not is_onnx:
             raise UsageError(f"{path}: --backend onnxruntime needs an .onnx model, not a TensorRT plan")
         from trtkit.backends.onnxruntime import OnnxRuntimeBackend

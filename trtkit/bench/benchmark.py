@@ -20,6 +20,7 @@ import numpy as np
 
 from trtkit.backends.base import Backend
 from trtkit.backends.loader import BACKEND_CHOICES, ONNX_SUFFIXES, open_backend
+from trtkit.backends.plans import PlanLoading
 from trtkit.bench.options import BenchOptions
 from trtkit.bench.stats import Summary, summarize
 from trtkit.bench.trace import BenchRun
@@ -47,6 +48,7 @@ class ModelOptions:
     static_plugins: tuple[str, ...] = ()  # --staticPlugins: libraries loaded before the plan is deserialized
     dynamic_plugins: tuple[str, ...] = ()  # --dynamicPlugins: IPluginRegistry.load_library before deserializing
     verbosity: int = 0  # --verbose / --quiet
+    plan_loading: PlanLoading = field(default_factory=PlanLoading)  # --versionCompatible, --leanDLLPath
 
 
 @dataclass
@@ -108,6 +110,8 @@ def open_bench_backend(model: ModelOptions) -> Iterator[tuple[Path, Backend]]:
         raise UsageError("--saveEngine keeps the plan built from --onnx with --backend tensorrt; nothing is built here")
     options = {"flavor": model.flavor, "verbosity": model.verbosity, "gpu": model.device,
                "profile": model.use_profile, "plugins": (model.static_plugins, model.dynamic_plugins)}
+    if not is_onnx or model.backend == "tensorrt":
+        options.update(model.plan_loading.kwargs())
     if is_onnx and model.backend == "tensorrt":
         from trtkit.builder.builder import BuildOptions, build
         from trtkit.builder.profiles import ProfileSpec
@@ -135,8 +139,9 @@ def make_feeds(backend: Backend, model: ModelOptions) -> dict[str, np.ndarray]:
 
     (run,) = make_runs(backend.inputs, InputOptions(load_inputs=model.load_inputs, shapes=model.shapes),
                        random=True).runs
+    tuned = {i.name for i in backend.inputs if i.opt_values is not None}  # shape tensors: the profile's values
     for name, array in run.feeds.items():
-        source = model.load_inputs.get(name, "random values")
+        source = model.load_inputs.get(name, f"values {array.ravel().tolist()}" if name in tuned else "random values")
         log.info(f"Input binding for {name} with dimensions {fmt(array.shape)} is created ({source}).")
     return run.feeds
 

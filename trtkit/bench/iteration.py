@@ -4,7 +4,10 @@ Per iteration it records events around the input copies, the enqueue (``execute_
 copies, and the host clock around the enqueue call (trtexec's Iteration in sampleInference.cpp). With
 --useCudaGraph the graph holds the enqueue alone and the events are recorded from the host around each
 replay, as trtexec's createEnqueueFunction and inferenceLoop do, so the enqueue time is the host time of one
-cuGraphLaunch; where the engine cannot be captured it runs without a graph, with trtexec's warning.
+cuGraphLaunch; where the engine cannot be captured it runs without a graph, with trtexec's warnings. An
+engine with data-dependent output shapes is never captured (TensorRT sizes those outputs by synchronizing
+inside the enqueue, which capture forbids): its outputs are copied back after each enqueue, as many bytes
+as TensorRT reported.
 (Capturing the event records as graph nodes as well was measured and dropped: docs/gpu-evidence.md.)
 
 The per-iteration path calls the driver through cuda-python (events and graph launch) and pycuda (copies):
@@ -51,6 +54,7 @@ class Iteration:
         self.execute = execution.enqueue_function()
         self.enqueue: Callable[[], bool] = self.execute
         self.graph: cuda_driver.CudaGraph | None = None
+        self.dynamic = execution.dynamic  # outputs TensorRT sizes during each enqueue (None: none)
         driver = cuda.driver()
         self.htod, self.dtoh = driver.memcpy_htod_async, driver.memcpy_dtoh_async
 
@@ -61,25 +65,29 @@ class Iteration:
         self.stream.synchronize()
 
     def download(self) -> None:
-        for host, device in self.outs:
+        for host, device in self.outs + (self.dynamic.copies_out() if self.dynamic is not None else []):
             self.dtoh(host, device, self.stream)
         self.stream.synchronize()
 
     def capture(self) -> None:
         """--useCudaGraph: enqueue once (so that capture sees no first-run set-up), then capture the enqueue
-        alone (trtexec's createEnqueueFunction); where that fails, plain enqueues with trtexec's warning."""
+        alone (trtexec's createEnqueueFunction); where that fails, plain enqueues with trtexec's warnings."""
+        if self.dynamic is not None:
+            _not_captured(f"outputs {', '.join(self.dynamic.tensors)} have data-dependent shapes, which TensorRT "
+                          "sizes by synchronizing inside each enqueue")
+            return
         if not self.execute():
             raise self.enqueue_failed()
         self.stream.synchronize()
         self.graph = cuda_driver.CudaGraph.capture(self.stream, self.execute)
         if self.graph is None:
-            log.warning("The engine contains operations that are not permitted under CUDA graph capture mode; "
-                        "--useCudaGraph has been ignored, inference runs without CUDA graph launch")
+            _not_captured("the enqueue failed or was invalidated under capture")
             return
         self.enqueue = self.graph.launch
 
     def enqueue_failed(self) -> TrtkitError:
-        return TrtkitError(f"TensorRT could not enqueue the engine: {self.backend.last_error()}")
+        cause = self.dynamic.failure if self.dynamic is not None and self.dynamic.failure else None
+        return TrtkitError(f"TensorRT could not enqueue the engine: {cause or self.backend.last_error()}")
 
     def _iteration(self) -> Callable[[int], bool]:
         """Enqueue one iteration into a slot: events around H2D, the enqueue (or graph launch) and D2H, the
@@ -88,7 +96,7 @@ class Iteration:
         success, record = cu.CUresult.CUDA_SUCCESS, cu.cuEventRecord
         stream, handles, times, enqueue = self.handle, self.handles, self.enqueue_times, self.enqueue
         ins, outs, htod, dtoh, copy_stream = self.ins, self.outs, self.htod, self.dtoh, self.stream
-        transfers, clock, fail = self.transfers, time.perf_counter, cuda_driver.driver_error
+        transfers, clock, fail, dynamic = self.transfers, time.perf_counter, cuda_driver.driver_error, self.dynamic
 
         def iteration(slot: int) -> bool:
             events = handles[slot]
@@ -101,6 +109,8 @@ class Iteration:
             err, = record(events[COMPUTE_START], stream)
             if err != success:
                 raise fail(err, "cuEventRecord")
+            if dynamic is not None:
+                dynamic.begin()
             start = clock()
             ok = enqueue()
             times[slot] = (start, clock())
@@ -110,7 +120,7 @@ class Iteration:
             if err != success:
                 raise fail(err, "cuEventRecord")
             if transfers:
-                for host, device in outs:
+                for host, device in outs if dynamic is None else outs + dynamic.copies_out():
                     dtoh(host, device, copy_stream)
                 err, = record(events[D2H_END], stream)
                 if err != success:
@@ -199,3 +209,10 @@ class Iteration:
                 event.close()
         self.events, self.handles = [], []
         del self.execute, self.enqueue, self.execution
+
+
+def _not_captured(why: str) -> None:
+    """trtexec's two warnings when an engine cannot be captured (IterationStd::createEnqueueFunction), and why."""
+    log.warning("The built TensorRT engine contains operations that are not permitted under CUDA graph capture mode.")
+    log.warning("CUDA graph capture failed. The inference will be launched without using CUDA graph.")
+    log.warning(f"--useCudaGraph ignored: {why}")

@@ -27,7 +27,7 @@ METRICS = ("latency", "enqueue", "h2d", "compute", "d2h")
 DEVICE_METRICS = frozenset({"h2d", "compute", "d2h"})
 """Figures only a device-timed backend measures; host-timed ones (ONNX Runtime) report them as n/a."""
 ENQUEUE_BOUND_THRESHOLD = 0.8  # trtexec kENQUEUE_BOUND_REPORTING_THRESHOLD
-UNSTABLE_THRESHOLD_PERCENT = 2.5  # trtexec kUNSTABLE_PERF_REPORTING_THRESHOLD (10.16 and 11.x)
+UNSTABLE_THRESHOLD_PERCENT = 2.5  # trtexec kUNSTABLE_PERF_REPORTING_THRESHOLD (2.5F in 10.16, 11.0 and 11.1)
 
 
 @dataclass(frozen=True)

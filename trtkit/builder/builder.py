@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from trtkit.builder.io_formats import IOFormat, apply_io_formats
 from trtkit.builder.profiles import ProfileSpec, add_to_config, resolve
+from trtkit.builder.summary import BuildSummary, read_back
 from trtkit.data.tensors import format_shape as fmt
 from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError, UsageError
@@ -49,6 +50,7 @@ class BuildOptions:
     max_aux_streams: int | None = None  # --maxAuxStreams
     hardware_compatibility_level: str | None = None  # --hardwareCompatibilityLevel
     version_compatible: bool = False  # --versionCompatible
+    exclude_lean_runtime: bool = False  # --excludeLeanRuntime: a version-compatible plan without the lean runtime
     profiling_verbosity: str | None = None  # --profilingVerbosity
     export_layer_info: Path | None = None  # --exportLayerInfo
     input_io_formats: list[IOFormat] = field(default_factory=list)  # --inputIOFormats
@@ -57,6 +59,7 @@ class BuildOptions:
     dynamic_plugins: tuple[str, ...] = ()  # --dynamicPlugins: IPluginRegistry.load_library before parsing
     plugins_to_serialize: tuple[str, ...] = ()  # --setPluginsToSerialize: plugin libraries embedded in the plan
     device: int = 0  # --device: GPU the builder tunes on
+    export_build_info: Path | None = None  # --exportBuildInfo (trtkit's: the build summary read back, JSON)
     eval_data: Path | None = None  # --eval: labelled data for top-1 of the built precision next to FP32
     flavor: str | None = None  # --flavor
     verbosity: int = 0  # --verbose / --quiet
@@ -77,6 +80,7 @@ class BuildResult:
     timing_cache_loaded: bool = False
     layer_info_source: str | None = None
     prepared: PreparedModel | None = None  # what the parser was given (the converted graph, if any)
+    summary: BuildSummary | None = None  # the configuration read back from TensorRT before the build
 
 
 def parse_mem_pool_sizes(text: str) -> dict[str, int]:
@@ -110,12 +114,13 @@ def _diagnose_model(path: Path) -> None:
 
 
 def _parse(flavour: Flavour, network: trt.INetworkDefinition, logger: trt.ILogger, path: Path,
-           prepared: PreparedModel) -> None:
+           prepared: PreparedModel) -> str:
+    """Parse the converted graph, else the file; return which one, for the build summary."""
     trt = flavour.module
     parser: trt.OnnxParser = trt.OnnxParser(network, logger)
     ok = parser.parse(prepared.onnx, str(path)) if prepared.onnx is not None else parser.parse_from_file(str(path))
     if ok and network.num_outputs > 0:
-        return
+        return f"a converted graph of {path.name}: {prepared.description}" if prepared.onnx else f"{path}"
     _diagnose_model(path)
     if ok:
         raise TrtkitError(f"{path}: the model has no outputs; nothing to build")
@@ -134,7 +139,7 @@ def _io(tensors: list[trt.ITensor]) -> dict[str, tuple[int, ...]]:
 
 
 def _configure(flavour: Flavour, builder: trt.Builder, config: trt.IBuilderConfig, options: BuildOptions,
-               prepared: PreparedModel, profiles: list[ProfileSpec]) -> None:
+               prepared: PreparedModel, profiles: list[ProfileSpec]) -> list[trt.IOptimizationProfile]:
     trt = flavour.module
     for name, size in options.mem_pool_sizes.items():
         config.set_memory_pool_limit(getattr(trt.MemoryPoolType, MEM_POOLS[name]), size)
@@ -145,6 +150,8 @@ def _configure(flavour: Flavour, builder: trt.Builder, config: trt.IBuilderConfi
         flavour.set_int8_calibrator(config, prepared.calibrator)
     if options.version_compatible:
         config.set_flag(trt.BuilderFlag.VERSION_COMPATIBLE)
+    if options.exclude_lean_runtime:
+        config.set_flag(trt.BuilderFlag.EXCLUDE_LEAN_RUNTIME)
     if options.builder_optimization_level is not None:
         config.builder_optimization_level = options.builder_optimization_level
     if options.max_aux_streams is not None:
@@ -157,7 +164,7 @@ def _configure(flavour: Flavour, builder: trt.Builder, config: trt.IBuilderConfi
     verbosity = options.profiling_verbosity or ("detailed" if options.export_layer_info else None)
     if verbosity is not None:
         config.profiling_verbosity = getattr(trt.ProfilingVerbosity, PROFILING_VERBOSITY[verbosity])
-    add_to_config(builder, config, profiles)
+    return add_to_config(builder, config, profiles)
 
 
 def _load_timing_cache(config: trt.IBuilderConfig, path: Path | None) -> bool:
@@ -188,6 +195,8 @@ def _check(options: BuildOptions) -> None:
         raise UsageError(
             f"--profilingVerbosity={options.profiling_verbosity}: expected one of {', '.join(PROFILING_VERBOSITY)}"
         )
+    if options.exclude_lean_runtime and not options.version_compatible:
+        raise UsageError("--excludeLeanRuntime applies to version-compatible plans; add --versionCompatible")
     if options.eval_data is not None and not options.eval_data.is_dir():
         raise UsageError(f"--eval={options.eval_data}: not a directory (MNIST IDX folder or DATA/<label>/*.png)")
     if options.save_engine is not None and options.save_engine.resolve() == Path(options.onnx).resolve():
@@ -219,7 +228,7 @@ def _build(options: BuildOptions) -> BuildResult:
     builder: trt.Builder = trt.Builder(logger)
     flavour.load_plugins(builder.get_plugin_registry(), options.static_plugins, options.dynamic_plugins, errors)
     network: trt.INetworkDefinition = builder.create_network(flavour.network_flags(options.strongly_typed))
-    _parse(flavour, network, logger, path, prepared)
+    parsed = _parse(flavour, network, logger, path, prepared)
     network_inputs = [network.get_input(i) for i in range(network.num_inputs)]
     network_outputs = [network.get_output(i) for i in range(network.num_outputs)]
     strongly_typed = options.strongly_typed or not flavour.weak_typing
@@ -229,12 +238,15 @@ def _build(options: BuildOptions) -> BuildResult:
     log.info(f"Parsed {path.name}: {network.num_layers} layers; inputs {_describe(inputs)}; "
              f"outputs {_describe(outputs)}")
     log.info(f"Precision: {prepared.description}")
-    profiles = resolve(list(options.profiles), inputs)
+    shape_tensors = frozenset(network.get_input(i).name for i in range(network.num_inputs)
+                              if network.get_input(i).is_shape_tensor)
+    profiles = resolve(list(options.profiles), inputs, shape_tensors)
     for i, p in enumerate(profiles):
-        shapes = "; ".join(f"{n} min {fmt(p.min[n])} opt {fmt(p.opt[n])} max {fmt(p.max[n])}" for n in p.opt)
+        shapes = "; ".join(f"{n}{' values' if n in shape_tensors else ''} min {fmt(p.min[n])} opt {fmt(p.opt[n])} "
+                           f"max {fmt(p.max[n])}" for n in p.opt)
         log.info(f"Optimization profile {i}: {shapes}")
     config: trt.IBuilderConfig = builder.create_builder_config()
-    _configure(flavour, builder, config, options, prepared, profiles)
+    added = _configure(flavour, builder, config, options, prepared, profiles)
     cache_file = options.timing_cache_file
     if cache_file is not None and not flavour.has_timing_cache:
         log.warning(f"--timingCacheFile ignored: {flavour} has no timing cache (it tunes kernels when the engine runs)")
@@ -242,11 +254,17 @@ def _build(options: BuildOptions) -> BuildResult:
     cache_loaded = _load_timing_cache(config, cache_file)
     if cache_loaded:
         log.info(f"Loaded timing cache from {options.timing_cache_file}")
+    summary = read_back(flavour, network, config, added, parsed)
+    if options.verbosity >= 2:
+        for line in summary.lines():
+            log.info(line)
     start = time.perf_counter()
     serialized: trt.IHostMemory | None = builder.build_serialized_network(network, config)
     build_time = time.perf_counter() - start
     if serialized is None:
         cause = errors[-1] if errors else "no error recorded (--verbose shows the log)"
+        if "libnvinfer_lean" in cause and not options.exclude_lean_runtime:
+            cause += " (this TensorRT has no lean runtime to embed: add --excludeLeanRuntime)"
         raise TrtkitError(f"{path}: engine build failed: {cause}")
     plan = bytes(memoryview(serialized))
     log.info(f"Engine built in {build_time:.3f} s")
@@ -255,7 +273,10 @@ def _build(options: BuildOptions) -> BuildResult:
         _save_timing_cache(config, cache_file)
         log.info(f"Saved timing cache to {cache_file}")
     result = BuildResult(plan, str(flavour), prepared.description, network.num_layers, inputs, outputs, profiles,
-                         build_time, cache_loaded, prepared=prepared)
+                         build_time, cache_loaded, prepared=prepared, summary=summary)
+    if options.export_build_info is not None:
+        summary.export(options.export_build_info)
+        log.info(f"Build summary written to {options.export_build_info}")
     if options.export_layer_info is not None:
         from trtkit.builder.layer_info import export_layer_info
 

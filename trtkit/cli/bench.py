@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from trtkit.bench.options import BenchOptions
-from trtkit.cli.common import flavor_option, verbosity, verbosity_options
+from trtkit.cli.common import flavor_option, plan_load_options, plan_loading, verbosity, verbosity_options
 from trtkit.cli.run_options import inference_switches, plan_options, plugin_options, plugin_values, switch_values
 from trtkit.platform import log
 
@@ -61,6 +61,7 @@ _DEFAULTS = BenchOptions()
 @inference_switches
 @plugin_options
 @plan_options
+@plan_load_options
 @flavor_option
 @verbosity_options
 def bench(
@@ -68,7 +69,8 @@ def bench(
     shapes: str | None, load_inputs: str | None, warm_up: float, iterations: int, duration: float, avg_runs: int,
     percentile: str, inf_streams: int, dump_profile: bool, dump_output: bool, export_output: Path | None,
     export_times: Path | None, export_profile: Path | None, plot: Path | None, as_json: bool, device: int,
-    use_profile: int | None, flavor: str | None, verbose: bool, quiet: bool, **switches: Any,
+    use_profile: int | None, version_compatible: bool, lean_dll_path: Path | None,
+    flavor: str | None, verbose: bool, quiet: bool, **switches: Any,
 ) -> None:
     """Measure latency and throughput like trtexec: a plan on TensorRT, an ONNX model on ONNX Runtime.
 
@@ -104,6 +106,7 @@ def bench(
         device=device,
         use_profile=use_profile,
         verbosity=level,
+        plan_loading=plan_loading(version_compatible, lean_dll_path),
     )
     model_options.static_plugins, model_options.dynamic_plugins = plugin_values(switches)
     options = BenchOptions(

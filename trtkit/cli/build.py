@@ -57,9 +57,14 @@ _PATH = click.Path(path_type=Path, dir_okay=False)
               help="Engine portability across GPU generations (trtexec).")
 @click.option("--versionCompatible", "--vc", "version_compatible", is_flag=True,
               help="Plan runs on later TensorRT versions (trtexec --versionCompatible).")
+@click.option("--excludeLeanRuntime", "exclude_lean_runtime", is_flag=True,
+              help="With --versionCompatible: leave the lean runtime out of the plan; load it with --leanDLLPath "
+                   "(trtexec --excludeLeanRuntime).")
 @click.option("--profilingVerbosity", "profiling_verbosity", type=click.Choice(list(PROFILING_VERBOSITY)),
               help="Detail kept in the plan for the inspector and profiler (trtexec).")
 @click.option("--exportLayerInfo", "export_layer_info", type=_PATH, help="Write layer information JSON (trtexec).")
+@click.option("--exportBuildInfo", "export_build_info", type=_PATH,
+              help="Write the build summary read back from TensorRT (config, profiles, network precisions) as JSON.")
 @click.option("--skipInference", "skip_inference", is_flag=True, help="Build only; no inference run afterwards.")
 @io_options
 @plugin_options
@@ -72,9 +77,9 @@ def build(
     eval_data: Path | None, no_tf32: bool,
     strongly_typed: bool, mem_pool: str | None, min_shapes: tuple[str, ...], opt_shapes: tuple[str, ...],
     max_shapes: tuple[str, ...], timing_cache: Path | None, opt_level: int | None, max_aux_streams: int | None,
-    hw_compat: str | None, version_compatible: bool, profiling_verbosity: str | None,
-    export_layer_info: Path | None, skip_inference: bool, device: int, use_profile: int | None, flavor: str | None,
-    verbose: bool, quiet: bool, **groups: Any,
+    hw_compat: str | None, version_compatible: bool, exclude_lean_runtime: bool, profiling_verbosity: str | None,
+    export_layer_info: Path | None, export_build_info: Path | None, skip_inference: bool, device: int,
+    use_profile: int | None, flavor: str | None, verbose: bool, quiet: bool, **groups: Any,
 ) -> None:
     """Build a TensorRT engine (plan) from an ONNX model, as trtexec does.
 
@@ -109,11 +114,13 @@ def build(
         max_aux_streams=max_aux_streams,
         hardware_compatibility_level=hw_compat,
         version_compatible=version_compatible,
+        exclude_lean_runtime=exclude_lean_runtime,
         profiling_verbosity=profiling_verbosity,
         export_layer_info=export_layer_info,
         static_plugins=static_plugins,
         dynamic_plugins=dynamic_plugins,
         device=device,
+        export_build_info=export_build_info,
         **io,
         flavor=flavor,
         verbosity=level,
@@ -123,8 +130,12 @@ def build(
 
     result, _ = run_build(options)
     if not skip_inference:
+        from trtkit.backends.plans import PlanLoading
         from trtkit.bench.benchmark import ModelOptions
 
+        # trtexec's one --versionCompatible flag also lets its inference run load the plan it built
+        loading = PlanLoading(version_compatible=version_compatible and not exclude_lean_runtime)
         run = ModelOptions(flavor=flavor, verbosity=level, device=device, use_profile=use_profile, shapes=shapes,
-                           static_plugins=static_plugins, dynamic_plugins=dynamic_plugins)
+                           static_plugins=static_plugins, dynamic_plugins=dynamic_plugins,
+                           plan_loading=loading)
         infer_after_build(result.plan, save_engine, run)

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from trtkit.cli.common import flavor_option, verbosity, verbosity_options
+from trtkit.cli.common import flavor_option, plan_load_options, plan_loading, verbosity, verbosity_options
 from trtkit.cli.run_options import plan_options
 from trtkit.platform import log
 
@@ -99,10 +99,12 @@ def make_input_options(files: tuple[str, ...], kwargs: dict[str, Any]) -> Any:
 @click.option("--dumpOutput", "dump_output", is_flag=True,
               help="Print the raw outputs as trtkit bench does (trtexec --dumpOutput).")
 @plan_options
+@plan_load_options
 @flavor_option
 @verbosity_options
 def infer(model: Path, inputs: tuple[str, ...], backend: str, topk: int, softmax: bool, as_json: bool,
-          export_output: Path | None, dump_output: bool, device: int, use_profile: int | None, flavor: str | None,
+          export_output: Path | None, dump_output: bool, device: int, use_profile: int | None,
+          version_compatible: bool, lean_dll_path: Path | None, flavor: str | None,
           verbose: bool, quiet: bool, **kwargs: Any) -> None:
     """Run MODEL (a TensorRT plan or .onnx) on INPUTS: images (PGM/PNG/JPEG/...), .npy/.npz arrays or ONNX
     TensorProto .pb files, and print each sample's class with the TensorRT MNIST sample's probability bars.
@@ -121,6 +123,7 @@ def infer(model: Path, inputs: tuple[str, ...], backend: str, topk: int, softmax
         topk=topk,
         softmax=softmax,
         export_output=export_output,
+        plan_loading=plan_loading(version_compatible, lean_dll_path),
         verbosity=level,
         device=device,
         use_profile=use_profile,

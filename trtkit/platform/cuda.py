@@ -1,12 +1,10 @@
 """CUDA plumbing for the TensorRT backend: the GPU's primary context, page-locked host and device buffers
-and streams (pycuda), events and CUDA graphs (cuda-python's driver API: pycuda has no graphs, and its
-events hide the handle the bench loop passes to the driver).
+and streams (pycuda). Events and CUDA graphs are in :mod:`trtkit.platform.cuda_driver`.
 
-The Python counterpart of NVIDIA's samples/python/common_runtime.py. The context is the device's primary
-context, the one TensorRT's runtime API uses, pushed on this thread while a :class:`Device` is open, so
-TensorRT and pycuda share allocations and streams. Everything is freed explicitly by ``close()``, in
-dependency order, never left to the garbage collector. pycuda is imported on first use, so importing this
-module costs nothing and a missing pycuda or GPU is one :class:`TrtkitError` line.
+NVIDIA's samples/python/common_runtime.py in trtkit's terms. The context is the device's primary context
+(TensorRT's), current on this thread while a :class:`Device` is open, so TensorRT and pycuda share
+allocations and streams. ``close()`` frees everything explicitly, in dependency order; pycuda is imported
+on first use, and a missing pycuda or GPU is one :class:`TrtkitError` line.
 """
 
 from __future__ import annotations
@@ -79,8 +77,7 @@ class Device:
     def synchronize(self) -> None:
         driver().Context.synchronize()
 
-    def mem_get_info(self) -> tuple[int, int]:
-        """(free, total) device memory in bytes."""
+    def mem_get_info(self) -> tuple[int, int]:  # (free, total) device memory in bytes
         free, total = driver().mem_get_info()
         return int(free), int(total)
 
@@ -113,9 +110,9 @@ class HostDeviceBuffer:
     """One tensor's page-locked host buffer and device buffer of the same size.
 
     ``reserve`` views them as the requested shape and dtype, reallocating only when more bytes are needed
-    than ever before, so changing to a smaller shape moves no memory and keeps the device address.
-    ``host`` is the typed view; ``bytes`` the same memory as flat uint8, what copies move (numpy cannot
-    export a buffer of every dtype, e.g. ml_dtypes' bfloat16).
+    than ever before, so a smaller shape moves no memory and keeps the device address. ``host`` is the
+    typed view; ``bytes`` the same memory as flat uint8, what copies move (numpy cannot export a buffer of
+    every dtype, e.g. ml_dtypes' bfloat16).
     """
 
     def __init__(self) -> None:
@@ -128,7 +125,12 @@ class HostDeviceBuffer:
 
     def reserve(self, shape: tuple[int, ...], dtype: np.dtype, what: str = "tensor") -> bool:
         """View the buffers as ``shape``/``dtype``; True when they were reallocated (new device address)."""
-        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        grew = self.reserve_bytes(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize, what)
+        self.host = self.bytes.view(dtype).reshape(shape)
+        return grew
+
+    def reserve_bytes(self, nbytes: int, what: str = "tensor") -> bool:
+        """At least ``nbytes`` in both, ``bytes`` and ``host`` viewing the first ``nbytes``; True if reallocated."""
         grew = nbytes > self.capacity or self._allocation is None
         if grew:
             self.free()
@@ -144,8 +146,7 @@ class HostDeviceBuffer:
                 ) from None
             self.capacity, self.device = size, int(self._allocation)
         assert self._pinned is not None
-        self.bytes = self._pinned[:nbytes]
-        self.host = self.bytes.view(dtype).reshape(shape)
+        self.bytes = self.host = self._pinned[:nbytes]
         return grew
 
     def free(self) -> None:
@@ -161,9 +162,8 @@ class HostDeviceBuffer:
 
 
 def _pop_stale_entry() -> None:
-    """pycuda's detach of a primary context that is not current pushes it to release it and never pops it:
-    take that entry off this thread's context stack, so that open/close pairs leave the stack as they
-    found it."""
+    """pycuda's detach of a primary context that is not current pushes it and never pops it: pop that entry,
+    so that open/close pairs leave this thread's context stack as they found it."""
     import ctypes
 
     try:

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from trtkit.platform.errors import TrtkitError, UsageError
 from trtkit.platform.trtexec import TRTEXEC10, TRTEXEC11, InferenceDefaults
@@ -28,6 +28,14 @@ INSTALL_HINT = (
     "install one: pip install 'trtkit[rtx]' (TensorRT-RTX, wheels on PyPI, builds without a GPU) or "
     "pip install 'trtkit[tensorrt]' (TensorRT 10/11 from NVIDIA's package index, see TensorRT's install guide)"
 )
+
+
+class OutputHandler(Protocol):
+    """What an output allocator forwards TensorRT's calls to (trtkit.backends.allocator.OutputBuffers)."""
+
+    def reallocate(self, name: str, memory: int, size: int, alignment: int, stream: int | None) -> int: ...
+
+    def notify_shape(self, name: str, shape: tuple[int, ...]) -> None: ...
 
 
 class Flavour:
@@ -59,6 +67,14 @@ class Flavour:
     def network_flags(self, strongly_typed: bool) -> int:
         """Flags for ``Builder.create_network``: strongly typed flavours take none."""
         return 0
+
+    def strongly_typed(self, network: trt.INetworkDefinition) -> bool:
+        """Whether the parsed network's tensor types are its precision (else builder flags choose per layer)."""
+        return True
+
+    def hardware_compatibility_level(self, config: trt.IBuilderConfig) -> str | None:
+        """The level the config holds; None where the flavour has none."""
+        return config.hardware_compatibility_level.name
 
     def set_precision_flags(self, config: trt.IBuilderConfig, precisions: Iterable[str]) -> None:
         """Weak-typing precision flags; strongly typed flavours get their precision from the graph."""
@@ -143,6 +159,30 @@ class Flavour:
 
         return _Logger()
 
+    def make_output_allocator(self, handler: OutputHandler) -> trt.IOutputAllocator:
+        """An IOutputAllocator that hands TensorRT's calls to ``handler`` (trtkit.backends.allocator): the
+        subclass must derive from this flavour's class, which only this module may import. TensorRT calls
+        ``reallocate_output_async`` (``reallocate_output`` where a caller has no stream) when it knows how
+        many bytes a data-dependent output needs, then ``notify_shape`` with its final shape, both before
+        ``execute_async_v3`` returns. Returning 0 (a null pointer) makes that enqueue fail."""
+        trt = self.module
+
+        class _OutputAllocator(trt.IOutputAllocator):
+            def __init__(self) -> None:
+                trt.IOutputAllocator.__init__(self)
+
+            def reallocate_output(self, tensor_name: str, memory: int, size: int, alignment: int) -> int:
+                return handler.reallocate(tensor_name, memory, size, alignment, None)
+
+            def reallocate_output_async(self, tensor_name: str, memory: int, size: int, alignment: int,
+                                        stream: int) -> int:
+                return handler.reallocate(tensor_name, memory, size, alignment, stream)
+
+            def notify_shape(self, tensor_name: str, shape: trt.Dims) -> None:
+                handler.notify_shape(tensor_name, tuple(int(d) for d in shape))
+
+        return _OutputAllocator()
+
     def numpy_dtype(self, dtype: trt.DataType) -> np.dtype:
         """numpy's spelling of a TensorRT DataType (bf16/fp8 through ml_dtypes)."""
         import numpy as np
@@ -182,6 +222,10 @@ class TensorRT10(Flavour):
         trt = self.module
         return 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED) if strongly_typed else 0
 
+    def strongly_typed(self, network: trt.INetworkDefinition) -> bool:
+        trt = self.module
+        return network.get_flag(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
+
     def set_precision_flags(self, config: trt.IBuilderConfig, precisions: Iterable[str]) -> None:
         trt = self.module
         flags = {"fp16": trt.BuilderFlag.FP16, "bf16": trt.BuilderFlag.BF16, "int8": trt.BuilderFlag.INT8}
@@ -220,6 +264,11 @@ class TensorRTRTX(Flavour):
     inference = TRTEXEC11
     plan_tag = b"vtrt"
     plan_major = 1
+
+    def hardware_compatibility_level(self, config: trt.IBuilderConfig) -> str | None:
+        """TensorRT-RTX has no hardware compatibility level: its getter only warns "unsupported" and answers
+        NONE, and its setter warns and keeps nothing."""
+        return None
 
 
 def plan_writer(tag: bytes, major: int) -> type[Flavour] | None:

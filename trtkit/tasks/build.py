@@ -31,7 +31,8 @@ def build(options: BuildOptions) -> tuple[BuildResult, PrecisionComparison | Non
 def infer_after_build(plan: bytes, save_engine: Path | None, model: ModelOptions) -> None:
     """trtexec measures the engine it just built; trtkit does too where this machine can run the plan, and
     otherwise says why it cannot (TensorRT-RTX builds fine on a machine with no GPU). ``model`` carries
-    the run's flags (--flavor, --device, --useProfile, --shapes, plugins); its engine is the new plan."""
+    the run's flags (--flavor, --device, --useProfile, --shapes, plugins, --versionCompatible); its engine is
+    the new plan."""
     from trtkit.backends.tensorrt import TensorRTBackend
 
     level = model.verbosity
@@ -41,7 +42,8 @@ def infer_after_build(plan: bytes, save_engine: Path | None, model: ModelOptions
             path.write_bytes(plan)
         try:
             TensorRTBackend(path, flavor=model.flavor, verbosity=-2, device=model.device,
-                            static_plugins=model.static_plugins, dynamic_plugins=model.dynamic_plugins).close()
+                            static_plugins=model.static_plugins, dynamic_plugins=model.dynamic_plugins,
+                            **model.plan_loading.kwargs()).close()
         except TrtkitError as e:
             log.info(f"Inference skipped: {e} (--skipInference builds without trying)")
             return
