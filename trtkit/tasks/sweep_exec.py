@@ -28,25 +28,27 @@ def run_sequential(points: Sequence[Point], settings: Settings) -> Iterator[Row]
         yield run_point(point, settings)
 
 
-# The worker process's GPU binding (set once by the pool's initializer), or why it could not be made.
+# The worker process's GPU binding (set once by the pool's initializer), or why it could not be made; and the
+# open trtkit.platform.cuda.Device that keeps its context current for the worker's life.
 _binding: Binding | str = Binding()
+_device: Any = None
 
 
 def _bind(ordinal: int | None) -> None:
     """Pool initializer: make GPU ``ordinal`` current in this worker (trtkit's --device support: its primary
     context, held for the worker's life) before any point touches CUDA."""
-    global _binding
+    global _binding, _device
     if ordinal is None:
         return
     from trtkit.platform.cuda import Device
     from trtkit.platform.errors import TrtkitError
 
     try:
-        device = Device(ordinal)
+        _device = Device(ordinal)
     except TrtkitError as e:
         _binding = f"--devices {ordinal}: {e}"
         return
-    _binding = Binding(ordinal, device.name)
+    _binding = Binding(ordinal, _device.name)
 
 
 def _work(point: Point, settings: Settings) -> Row:
