@@ -91,3 +91,18 @@ def test_a_point_whose_worker_always_dies_is_an_error_row(capsys: pytest.Capture
     assert "1 points run, 0 kept from before; 1 ok" in stdout
     (row,) = rows_of(out)
     assert row["status"] == "ok" and row["attempts"] == 1
+
+
+def test_tensorrt_points_on_a_cluster_without_gpus_are_skip_rows(capsys: pytest.CaptureFixture[str], model: Path,
+                                                                 tmp_path: Path, crashes: Path) -> None:
+    """Ray would leave a task asking for a GPU pending for ever on this GPU-less instance: the point is a skip
+    row naming the reason, next to the CPU point that ran."""
+    out = tmp_path / "r.csv"
+    (crashes / marker(expand(Grid(onnx=[model], shapes=["input:3x1x28x28"]), Settings())[0].key)).touch()
+    code, _, err = cli(capsys, "sweep", "--onnx", model, "--shapes", "input:3x1x28x28", "--backend",
+                       "onnxruntime,tensorrt", "--gpuType", "H100", *FAST, "--out", out, "--ray", "local")
+    assert code == 0, err
+    rows = {r["backend"]: r for r in rows_of(out)}
+    assert rows["onnxruntime"]["status"] == "ok"
+    assert rows["tensorrt"]["status"] == "skipped"
+    assert rows["tensorrt"]["error"] == "the Ray cluster has no GPU; TensorRT points each ask for one"

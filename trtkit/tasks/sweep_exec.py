@@ -18,7 +18,7 @@ from typing import Any
 
 from trtkit.platform import log
 from trtkit.tasks.sweep_grid import Point, Settings
-from trtkit.tasks.sweep_point import Binding, failed_row, run_point
+from trtkit.tasks.sweep_point import Binding, run_point, unrun_row
 
 Row = dict[str, Any]
 
@@ -53,7 +53,7 @@ def _bind(ordinal: int | None) -> None:
 
 def _work(point: Point, settings: Settings) -> Row:
     if isinstance(_binding, str):
-        return failed_row(point, _binding, 1)
+        return unrun_row(point, _binding, 1)
     return run_point(point, settings, _binding)
 
 
@@ -88,7 +88,7 @@ def run_local(points: Sequence[Point], settings: Settings, slots: Sequence[int |
                                     f"{retries + 1} attempts)")
                         pending.appendleft((point, attempt + 1))
                         continue
-                    row = failed_row(point, f"the worker process died on all {attempt} attempts", attempt)
+                    row = unrun_row(point, f"the worker process died on all {attempt} attempts", attempt)
                 row["attempts"] = attempt
                 yield row
     finally:

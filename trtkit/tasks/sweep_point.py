@@ -72,9 +72,10 @@ def run_point(point: Point, settings: Settings, binding: Binding | None = None) 
     return row
 
 
-def failed_row(point: Point, message: str, attempts: int | None) -> dict[str, Any]:
-    """The row of a point whose worker never returned one (it died on every attempt)."""
-    return {**point.config(), "status": "error", "error": _one_line(message), "attempts": attempts,
+def unrun_row(point: Point, message: str, attempts: int | None, status: str = "error") -> dict[str, Any]:
+    """The row of a point no worker returned a row for: it died on every attempt (error), or the point could
+    not be placed at all (skipped)."""
+    return {**point.config(), "status": status, "error": _one_line(message), "attempts": attempts,
             "versions": versions(point.backend)}
 
 

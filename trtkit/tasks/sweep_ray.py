@@ -15,7 +15,7 @@ from typing import Any
 from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError
 from trtkit.tasks.sweep_grid import Point, Settings
-from trtkit.tasks.sweep_point import Binding, failed_row, run_point
+from trtkit.tasks.sweep_point import Binding, run_point, unrun_row
 
 Row = dict[str, Any]
 
@@ -65,6 +65,16 @@ def connect(address: str) -> bool:
     return True
 
 
+def _without_gpu(resources: dict[str, float], gpu_type: str | None) -> str:
+    """Why the cluster cannot take a TensorRT point now ("" if it can): Ray would leave such a task pending."""
+    if not resources.get("GPU"):
+        return "the Ray cluster has no GPU; TensorRT points each ask for one"
+    if gpu_type and f"accelerator_type:{gpu_type}" not in resources:
+        types = sorted(k.split(":", 1)[1] for k in resources if k.startswith("accelerator_type:"))
+        return f"--gpuType {gpu_type}: the Ray cluster has no such GPU (it has {', '.join(types) or 'none named'})"
+    return ""
+
+
 def run_ray(points: Sequence[Point], settings: Settings, address: str, retries: int,
             gpu_type: str | None = None) -> Iterator[Row]:
     ray = _ray()
@@ -72,7 +82,11 @@ def run_ray(points: Sequence[Point], settings: Settings, address: str, retries: 
     task = ray.remote(_ray_point)
     refs: dict[Any, Point] = {}
     try:
+        unplaceable = _without_gpu(ray.cluster_resources(), gpu_type)
         for point in points:
+            if point.backend == "tensorrt" and unplaceable:
+                yield unrun_row(point, unplaceable, 0, status="skipped")
+                continue
             options: dict[str, Any] = {"max_retries": retries, "retry_exceptions": False}
             if point.backend == "tensorrt":
                 options["num_gpus"] = 1
@@ -88,7 +102,7 @@ def run_ray(points: Sequence[Point], settings: Settings, address: str, retries: 
                 row = ray.get(ready)
             except ray.exceptions.RayError as e:
                 message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                row = failed_row(point, f"Ray lost the task after {retries + 1} attempts: {message}", retries + 1)
+                row = unrun_row(point, f"Ray lost the task after {retries + 1} attempts: {message}", retries + 1)
             if (row.get("attempts") or 1) > 1:
                 log.warning(f"{point.label()}: its worker died; Ray ran it again (attempt {row['attempts']})")
             yield row
