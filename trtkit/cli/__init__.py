@@ -92,7 +92,8 @@ def _explain_unknown(error: click.NoSuchOption) -> str | None:
     takers = [command for command, (module, attr, _) in COMMANDS.items()
               if command != ctx.info_name and name in _options_of(getattr(import_module(module), attr))]
     if takers:
-        return f"trtkit {ctx.info_name} has no {name}; trtkit {' and trtkit '.join(takers)} takes it"
+        verb = "takes" if len(takers) == 1 else "take"
+        return f"trtkit {ctx.info_name} has no {name}; trtkit {' and trtkit '.join(takers)} {verb} it"
     return None
 
 
