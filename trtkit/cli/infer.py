@@ -15,7 +15,7 @@ from trtkit.platform import log
 F = TypeVar("F", bound=Callable[..., object])
 # The choices, spelled here so that --help needs neither numpy nor the preprocessing module.
 PRESET_CHOICES = ("auto", "invert", "unit", "signed", "imagenet", "caffe", "none")
-BACKEND_CHOICES = ("auto", "tensorrt", "onnxruntime")
+BACKEND_CHOICES = ("auto", "tensorrt", "onnxruntime", "reference")
 
 
 def _floats(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[float, ...] | None:
@@ -88,7 +88,8 @@ def make_input_options(files: tuple[str, ...], kwargs: dict[str, Any]) -> Any:
 @click.argument("inputs", nargs=-1, type=click.Path())
 @input_options
 @click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True,
-              help="auto: .onnx runs on ONNX Runtime, anything else is a TensorRT plan.")
+              help="auto: .onnx runs on ONNX Runtime (FP16/BF16/INT8 graphs on reference: each tensor stored "
+              "in its declared type), anything else is a TensorRT plan.")
 @click.option("--topk", type=click.IntRange(min=1), default=3, show_default=True, help="Classes listed per sample.")
 @click.option("--softmax/--no-softmax", default=True, show_default=True,
               help="Softmax over 2-D [N, C] score outputs (off when the model already outputs probabilities).")

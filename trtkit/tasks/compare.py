@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from trtkit.backends.base import Backend
+from trtkit.backends.faithful import choose_backend
 from trtkit.backends.loader import open_backend
 from trtkit.data.feeds import Feeds, InputOptions, make_runs
 from trtkit.data.tensors import TensorInfo
@@ -106,8 +107,9 @@ def run_compare(options: CompareOptions) -> CompareResult:
     """Run every input set through both models and collect per-output error statistics."""
     kwargs = {"flavor": options.flavor, "verbosity": options.verbosity}
     with (
-        open_backend(options.reference, "auto", **kwargs) as reference,
-        open_backend(options.candidate, options.candidate_backend, **kwargs) as candidate,
+        open_backend(options.reference, choose_backend(options.reference, "auto"), **kwargs) as reference,
+        open_backend(options.candidate, choose_backend(options.candidate, options.candidate_backend), **kwargs) as
+        candidate,
     ):
         feeds = make_runs(_common_inputs(reference, candidate, options.candidate), options.inputs, random=True)
         expected = [reference.run(run.feeds) for run in feeds.runs]

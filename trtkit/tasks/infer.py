@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from trtkit.backends.base import Backend
+from trtkit.backends.faithful import choose_backend
 from trtkit.backends.loader import open_backend
 from trtkit.data.examples import SAMPLES, sample_images
 from trtkit.data.feeds import Feeds, InputOptions, Run, make_runs
@@ -94,7 +95,8 @@ def _with_samples(inputs: InputOptions, infos: tuple[TensorInfo, ...]) -> InputO
 def run_infer(options: InferOptions) -> InferResult:
     """Open the backend, build the runs, run them, classify [N, C] score outputs, export if asked."""
     t0 = time.perf_counter()
-    with open_backend(options.model, options.backend, flavor=options.flavor, verbosity=options.verbosity) as backend:
+    backend_name = choose_backend(options.model, options.backend)
+    with open_backend(options.model, backend_name, flavor=options.flavor, verbosity=options.verbosity) as backend:
         t1 = time.perf_counter()
         feeds = make_runs(backend.inputs, _with_samples(options.inputs, backend.inputs))
         t2 = time.perf_counter()
