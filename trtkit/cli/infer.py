@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
+from trtkit.cli.accuracy_options import accuracy_options, make_accuracy_options, raise_on_failure
 from trtkit.cli.common import flavor_option, verbosity, verbosity_options
 from trtkit.platform import log
 
@@ -96,6 +97,7 @@ def make_input_options(files: tuple[str, ...], kwargs: dict[str, Any]) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (predictions, backend, timings).")
 @click.option("--exportOutput", "export_output", type=click.Path(path_type=Path), default=None,
               help="Write the raw outputs as JSON (trtexec --exportOutput layout).")
+@accuracy_options
 @flavor_option
 @verbosity_options
 def infer(model: Path, inputs: tuple[str, ...], backend: str, topk: int, softmax: bool, as_json: bool,
@@ -109,6 +111,7 @@ def infer(model: Path, inputs: tuple[str, ...], backend: str, topk: int, softmax
 
     level = verbosity(verbose, quiet)
     log.set_verbosity(level)
+    accuracy = make_accuracy_options(kwargs, kwargs["load_inputs"])
     options = InferOptions(
         model=model,
         inputs=make_input_options(inputs, kwargs),
@@ -118,6 +121,8 @@ def infer(model: Path, inputs: tuple[str, ...], backend: str, topk: int, softmax
         softmax=softmax,
         export_output=export_output,
         verbosity=level,
+        accuracy=accuracy,
     )
     result = run_infer(options)
     click.echo(result.to_json() if as_json else result.to_text(level))
+    raise_on_failure(result.accuracy)
