@@ -4,6 +4,7 @@ the one-line failure are trtexec's; reduced-precision graphs are judged on the r
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -150,9 +151,10 @@ def test_saved_outputs_serve_infer_references(model: Path, refs: dict[str, Path]
                                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     saved = tmp_path / "ref.npz"
     assert cli(capsys, "compare", model, model, "--loadInputs", f"input:{refs['x']}", "--saveOutputs", saved)[0] == 0
-    code, _, err = cli(capsys, "infer", model, "--loadInputs", f"input:{refs['x']}", "--loadRefOutputs",
-                       f"scores:{saved}", "--accuracyThreshold", "0.01")  # fmt: skip
+    code, out, err = cli(capsys, "infer", model, "--loadInputs", f"input:{refs['x']}", "--loadRefOutputs",
+                         f"scores:{saved}", "--accuracyThreshold", "0.01", "--json")  # fmt: skip
     assert code == 0 and "Accuracy loss for tensor scores (L0): 0.000000" in err
+    assert json.loads(out)["accuracy"] == [{"pair": 0, "tensor": "scores", "loss": 0.0, "failed": False}]
 
 
 def test_converted_graphs_are_judged_faithfully(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -63,6 +63,9 @@ class InferResult:
             "outputs": [{"name": n, "shape": list(a.shape), "dtype": str(a.dtype)} for n, a in self.outputs],
             "timings_ms": self.timings_ms,
         }
+        if self.accuracy:  # --loadRefOutputs: each reference tensor's loss (NaN/inf as JSON's NaN/Infinity)
+            doc["accuracy"] = [{"pair": r.pair, "tensor": r.name, "loss": r.loss, "failed": r.failed}
+                               for r in self.accuracy]  # fmt: skip
         return json.dumps(doc, indent=2)
 
     def to_text(self, verbosity: int = 0) -> str:
