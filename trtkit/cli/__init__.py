@@ -28,15 +28,15 @@ COMMANDS = {
 # scripts/trtexec_flags.py from NVIDIA's sources) that no trtkit command implements: a clear message instead of
 # click's "No such option". tests/test_trtexec_flags.py keeps it exactly the difference.
 TRTEXEC_NOT_YET = frozenset(
-    "--accuracyAlgorithm --accuracyThreshold --adjustForDLA --allocationStrategy --allowGPUFallback "
+    "--adjustForDLA --allocationStrategy --allowGPUFallback "
     "--allowWeightStreaming --asyncFileReader --avgTiming --buildDLAStandalone --calibProfile --consistency "
     "--continue --cpuOnly --decomposableAttentions --directIO --distributiveIndependence --dryRun --dumpKernelText "
     "--dumpLayerInfo --dumpOptimizationProfile --dumpRawBindingsToFile --dumpRefit --enablePluginOverride "
     "--errorOnTimingCacheMiss --exposeDMA --fp8 --helpBuildRoute --ignoreParsedPluginLibs "
     "--int4 --l2LimitForTiling --layerDeviceTypes --layerOutputTypes --layerPrecisions "
-    "--loadRefOutputs --markDebug --markUnfusedTensorsAsDebugTensors --maxShapesCalib --maxTactics --minShapesCalib "
+    "--markDebug --markUnfusedTensorsAsDebugTensors --maxShapesCalib --maxTactics --minShapesCalib "
     "--monitorMemory --noBuilderCache --noCompilationCache --optShapesCalib --persistentCacheRatio --pi "
-    "--pluginInstanceNorm --precisionConstraints --preview --profile --refit --refitFromOnnx --refPair "
+    "--pluginInstanceNorm --precisionConstraints --preview --profile --refit --refitFromOnnx "
     "--remoteAutoTuningConfig --reportCapabilityDLA --restricted --runtimePlatform --safe --safetyPlugins "
     "--saveAllDebugTensors --saveAllEngines --saveDebugTensors --setBuildRoute --sparsity --stripAllWeights "
     "--stripWeights --tacticSources --tempdir --tempfileControls --threads --tilingOptimizationLevel --timeRefit "
