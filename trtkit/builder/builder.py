@@ -50,6 +50,7 @@ class BuildOptions:
     version_compatible: bool = False  # --versionCompatible
     profiling_verbosity: str | None = None  # --profilingVerbosity
     export_layer_info: Path | None = None  # --exportLayerInfo
+    save_converted_onnx: Path | None = None  # --saveConvertedOnnx: the exact graph handed to the parser
     eval_data: Path | None = None  # --eval: labelled data for top-1 of the built precision next to FP32
     flavor: str | None = None  # --flavor
     verbosity: int = 0  # --verbose / --quiet
@@ -181,8 +182,9 @@ def _check(options: BuildOptions) -> None:
         )
     if options.eval_data is not None and not options.eval_data.is_dir():
         raise UsageError(f"--eval={options.eval_data}: not a directory (MNIST IDX folder or DATA/<label>/*.png)")
-    if options.save_engine is not None and options.save_engine.resolve() == Path(options.onnx).resolve():
-        raise UsageError(f"--saveEngine={options.save_engine} would overwrite the ONNX model; choose another path")
+    for flag, target in (("--saveEngine", options.save_engine), ("--saveConvertedOnnx", options.save_converted_onnx)):
+        if target is not None and target.resolve() == Path(options.onnx).resolve():
+            raise UsageError(f"{flag}={target} would overwrite the ONNX model; choose another path")
 
 
 def build(options: BuildOptions) -> BuildResult:
@@ -194,6 +196,10 @@ def build(options: BuildOptions) -> BuildResult:
     trt = flavour.module
     log.info(f"{flavour} ({flavour.key})")
     prepared = prepare(path, options.precision, flavour, options.strongly_typed)
+    if options.save_converted_onnx is not None:
+        graph = prepared.onnx if prepared.onnx is not None else read_bytes(path, "ONNX model")
+        write_atomic(options.save_converted_onnx, graph)
+        log.info(f"Graph handed to the parser saved to {options.save_converted_onnx}")
     errors: list[str] = []
     logger: trt.ILogger = flavour.make_logger(options.verbosity, errors)
     builder: trt.Builder = trt.Builder(logger)
@@ -210,6 +216,10 @@ def build(options: BuildOptions) -> BuildResult:
         log.info(f"Optimization profile {i}: {shapes}")
     config: trt.IBuilderConfig = builder.create_builder_config()
     _configure(flavour, builder, config, options, prepared, profiles)
+    if prepared.layers is not None:
+        from trtkit.builder.layer_precisions import apply
+
+        log.info(apply(flavour, network, config, prepared.layers, path))
     cache_file = options.timing_cache_file
     if cache_file is not None and not flavour.has_timing_cache:
         log.warning(f"--timingCacheFile ignored: {flavour} has no timing cache (it tunes kernels when the engine runs)")

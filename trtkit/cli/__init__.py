@@ -28,7 +28,7 @@ COMMANDS = {
 TRTEXEC_NOT_YET = frozenset(
     "--useDLACore --allowGPUFallback --plugins --staticPlugins --dynamicPlugins --setPluginsToSerialize "
     "--safe --consistency --sparsity --refit --stripWeights --stripAllWeights --fp8 --int4 --fp4 "
-    "--directIO --layerPrecisions --layerOutputTypes --layerDeviceTypes --precisionConstraints "
+    "--directIO --layerDeviceTypes "
     "--tacticSources --calibProfile --restricted --weightStreaming --weightStreamingBudget "
     "--markDebug --markUnfusedTensorsAsDebugTensors --saveDebugTensors --getPlanVersionOnly "
     "--preview --allocationStrategy --setOutputAllocator --memPoolSize=dlaSRAM --persistentCacheRatio "
