@@ -21,6 +21,7 @@ COMMANDS = {
     "bench": ("trtkit.cli.bench", "bench", "Measure latency and throughput like trtexec."),
     "compare": ("trtkit.cli.compare", "compare", "Run the same inputs through two backends and compare outputs."),
     "eval": ("trtkit.cli.eval", "eval_", "Top-1 accuracy of a plan or ONNX model on a labelled set."),
+    "debug": ("trtkit.cli.debug", "debug", "debug precision: the layers that break FP16/BF16/INT8, and a keep list."),
 }
 
 # trtexec flags that trtkit recognises but does not implement yet: a clear message instead of click's

@@ -20,7 +20,7 @@ import re
 import struct
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -232,8 +232,9 @@ def pre_process(model: onnx.ModelProto) -> onnx.ModelProto:
         return onnx.load(str(path))
 
 
-def quantize_graph(model: onnx.ModelProto, table: CalibrationTable) -> bytes:
-    """The Q/DQ graph for ``model`` with activation ranges from ``table`` (weights: per-channel, from the weights)."""
+def quantize_graph(model: onnx.ModelProto, table: CalibrationTable, exclude: Sequence[str] = ()) -> bytes:
+    """The Q/DQ graph for ``model`` with activation ranges from ``table`` (weights: per-channel, from the weights);
+    the nodes named in ``exclude`` stay FP32 (a --layerPrecisions keep list)."""
     from onnxruntime import quantization as q
 
     if "calibration_cache_path" not in inspect.signature(q.quantize_static).parameters:
@@ -251,6 +252,7 @@ def quantize_graph(model: onnx.ModelProto, table: CalibrationTable) -> bytes:
         q.quantize_static(model, output, None, quant_format=q.QuantFormat.QDQ, op_types_to_quantize=list(QUANTIZED_OPS),
                           per_channel=True, activation_type=q.QuantType.QInt8, weight_type=q.QuantType.QInt8,
                           calibrate_method=q.CalibrationMethod.MinMax, extra_options=options,
+                          nodes_to_exclude=list(exclude),
                           calibration_cache_path=cache)
         return output.read_bytes()
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError
-from trtkit.precision.layers import name_nodes
+from trtkit.precision.layers import name_nodes, node_name
 
 if TYPE_CHECKING:
     import onnx
@@ -69,19 +69,26 @@ def default_keep_ops() -> tuple[str, ...]:
 
 
 def convert_float(model: onnx.ModelProto, precision: str, blocked: set[str] | None = None) -> bytes:
-    """FP16 or BF16 graph with FP32 inputs/outputs and :data:`KEEP_FP32_OPS` left in FP32, or, with
-    ``blocked`` (from :func:`trtkit.precision.layers.blocked_nodes`), exactly the nodes named there."""
+    """FP16 or BF16 graph with FP32 inputs/outputs and the nodes named in ``blocked`` (by default those of
+    :func:`default_keep_ops`; :func:`trtkit.precision.layers.blocked_nodes` for per-layer rules) computed
+    and stored in FP32 (:mod:`trtkit.precision.keep_fp32`)."""
     try:
+        from onnx import TensorProto
         from onnxconverter_common import float16
     except ImportError:
         raise TrtkitError(
             f"--{precision} on a strongly typed flavour converts the ONNX graph and needs onnxconverter-common: "
             "pip install 'trtkit[precision]'"
         ) from None
+    from trtkit.precision.keep_fp32 import keep_fp32_storage
+
+    if blocked is None:
+        ops = set(default_keep_ops())
+        blocked = {node_name(n) for n in model.graph.node if n.op_type in ops}
     originals = {i.name: i for i in model.graph.initializer}
-    ops = [*float16.DEFAULT_OP_BLOCK_LIST, *KEEP_FP32_OPS] if blocked is None else []
-    converted = float16.convert_float_to_float16(model, keep_io_types=True, op_block_list=ops,
-                                                 node_block_list=sorted(blocked or ()))
+    converted = float16.convert_float_to_float16(model, keep_io_types=True, op_block_list=[],
+                                                 node_block_list=sorted(blocked))
+    converted = keep_fp32_storage(converted, blocked, TensorProto.FLOAT16)
     if precision == "bf16":
         converted = _relabel_bfloat16(converted, originals)
     return converted.SerializeToString()
