@@ -80,7 +80,7 @@ def compare_tensor(node: onnx.NodeProto, name: str, reduced: np.ndarray, referen
         max_abs_error=float("inf") if bad else float(diff.max()) if diff.size else 0.0,
         max_rel_error=float("inf") if bad else float(rel.max()) if rel.size else 0.0,
         cosine=cosine if not bad else float("nan"), nonfinite=bad,
-        passes=bad == 0 and a.shape == b.shape and (not diff.size or float(diff.max()) <= atol + rtol * float(ref.max())),
+        passes=bad == 0 and a.shape == b.shape and (not diff.size or diff.max() <= atol + rtol * ref.max()),
     )
 
 
