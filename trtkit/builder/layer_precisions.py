@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from trtkit.platform.trt import Flavour
 
+TRT_FLAVOURS = ("tensorrt10",)  # only weakly typed networks take per-layer precision through the API
 _ONNX_LAYER = re.compile(r"\[ONNX Layer: ([^\]]*)\]")
 _NON_ACTIVATION_TRT = ("INT32", "INT64", "BOOL", "UINT8")
 

@@ -9,16 +9,27 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from trtkit.data.tensors import TensorInfo
 from trtkit.platform.errors import UsageError
 
 if TYPE_CHECKING:
     import onnx
 
 
+def model_inputs(model: onnx.ModelProto) -> list[TensorInfo]:
+    from onnx import helper
+
+    infos = []
+    for value in model.graph.input:
+        tensor = value.type.tensor_type
+        shape = tuple(d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else -1 for d in tensor.shape.dim)
+        infos.append(TensorInfo(value.name, shape, np.dtype(helper.tensor_dtype_to_np_dtype(tensor.elem_type))))
+    return infos
+
+
 class AccuracyTarget:
     def __init__(self, model: onnx.ModelProto, data: Path, samples: int, max_drop: float) -> None:
         from trtkit.data.labelled import batches_of, load_labelled, pipeline_for
-        from trtkit.tasks.debug_precision import model_inputs
 
         inputs = model_inputs(model)
         if len(inputs) != 1:

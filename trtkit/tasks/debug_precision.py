@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from trtkit.data.feeds import InputOptions, make_runs
-from trtkit.data.tensors import TensorInfo
 from trtkit.platform import log
 from trtkit.platform.errors import UsageError
 from trtkit.platform.files import write_atomic
 from trtkit.precision.layers import format_rules, node_name
 from trtkit.precision.options import PrecisionOptions
+from trtkit.tasks.debug_eval import model_inputs
 from trtkit.tasks.precision_search import SearchResult, find_keep
 from trtkit.tasks.precision_table import LayerRow, layer_rows, within
 
@@ -77,17 +77,6 @@ class DebugPrecisionResult:
             "keep_fp32": search.keep if search else None, "keep_passes": search.passes if search else None,
             "evaluations": search.evaluations if search else 0,
         }  # fmt: skip
-
-
-def model_inputs(model: onnx.ModelProto) -> list[TensorInfo]:
-    from onnx import helper
-
-    infos = []
-    for value in model.graph.input:
-        tensor = value.type.tensor_type
-        shape = tuple(d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else -1 for d in tensor.shape.dim)
-        infos.append(TensorInfo(value.name, shape, np.dtype(helper.tensor_dtype_to_np_dtype(tensor.elem_type))))
-    return infos
 
 
 def _feeds(model: onnx.ModelProto, options: DebugPrecisionOptions) -> list[dict[str, np.ndarray]]:
