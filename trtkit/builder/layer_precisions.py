@@ -1,8 +1,9 @@
 """--layerPrecisions / --layerOutputTypes / --precisionConstraints on a parsed weakly typed network (TensorRT
-10), as trtexec's setLayerPrecisions/setLayerOutputTypes do: an exact name always applies; a wildcard or
-``op:`` match skips layers that work on shape tensors or non-activation types (int32/int64/bool/uint8),
-trtexec's heuristics. A layer answers to its TensorRT name and to the ONNX node the parser records in its
-metadata (``[ONNX Layer: name]``), so ONNX node names work for layers the parser split or renamed."""
+10), as trtexec's setLayerPrecisions/setLayerOutputTypes do: an exact layer name always applies; a wildcard,
+``op:`` or ONNX-node match skips layers that work on shape tensors or non-activation types
+(int32/int64/bool/uint8), trtexec's heuristics. A layer answers to its TensorRT name and to the ONNX node
+the parser records in its metadata (``[ONNX Layer: name]``), so ONNX node names reach the layers the parser
+split a node into."""
 
 from __future__ import annotations
 
@@ -39,9 +40,8 @@ def node_ops(onnx_path: Path) -> dict[str, str]:
 
 
 def _skipped(layer: trt.ILayer) -> bool:
-    """trtexec's reasons not to apply a wildcard match: shape tensors, non-activation types."""
-    if layer.precision.name in _NON_ACTIVATION_TRT:
-        return True
+    """trtexec's reasons not to apply a wildcard match: shape tensors, non-activation types (read from the
+    tensors: a layer's default precision is its output's type)."""
     if layer.num_inputs >= 1 and layer.get_input(0) is not None and layer.get_input(0).is_shape_tensor:
         return True
     outputs = [layer.get_output(i) for i in range(layer.num_outputs)]
@@ -61,6 +61,7 @@ def apply(flavour: Flavour, network: trt.INetworkDefinition, config: trt.IBuilde
         names = [layer.name, onnx_name]
         for slot, rules in enumerate((layers.precisions, layers.output_types)):
             rule, exact = lookup(rules, names, ops.get(onnx_name))
+            exact = exact and rule is not None and rule.pattern == layer.name  # via the ONNX node: heuristics apply
             if rule is None or (not exact and (_skipped(layer) or set(rule.types) & set(NON_ACTIVATION))):
                 continue
             if slot == 1 and len(rule.types) > 1 and len(rule.types) != layer.num_outputs:
