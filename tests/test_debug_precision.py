@@ -111,3 +111,22 @@ def test_precision_constraints_none_ignores_the_rules(tmp_path: Path) -> None:
     initializers = {i.name: i.data_type for i in graph.graph.initializer}
     assert len(matmuls) == 2 and all(initializers[n.input[1]] == onnx.TensorProto.FLOAT for n in matmuls)
     assert initializers["b1"] == onnx.TensorProto.FLOAT16  # the Add stays converted
+
+
+def test_int8_keep_list_leaves_the_node_unquantized_on_strongly_typed_flavours(zoo_mnist12: Path,
+                                                                               mnist_dir: Path) -> None:
+    pytest.importorskip("tensorrt_rtx", reason="tensorrt-rtx is not installed")
+    from trtkit.platform.trt import load
+    from trtkit.precision.layers import layer_options
+    from trtkit.precision.options import PrecisionOptions
+    from trtkit.precision.prepare import prepare
+
+    options = PrecisionOptions(int8=True, calib=mnist_dir, calib_samples=32,
+                               layers=layer_options("op:MatMul:fp32", None, None))
+    prepared = prepare(zoo_mnist12, options, load("rtx"), False)
+    graph = onnx.load_model_from_string(prepared.onnx or b"")
+    producer = {out: node.op_type for node in graph.graph.node for out in node.output}
+    inputs = {n.op_type: [producer.get(i, "initializer") for i in n.input] for n in graph.graph.node
+              if n.op_type in ("Conv", "MatMul")}
+    assert "DequantizeLinear" not in inputs["MatMul"] and "DequantizeLinear" in inputs["Conv"]
+    assert "1 nodes kept FP32" in prepared.description

@@ -277,10 +277,14 @@ def calibration_table(model: onnx.ModelProto, target: TensorInfo, options: Preci
     return CalibrationTable.parse(data, "calibration"), f"{algo} calibration on {len(samples)} samples"
 
 
-def quantize(onnx_path: Path, options: PrecisionOptions, flavour: Flavour) -> tuple[bytes, str]:
-    """--int8, explicit: the Q/DQ graph trtkit hands TensorRT, and how its ranges were obtained."""
+def quantize(onnx_path: Path, options: PrecisionOptions, flavour: Flavour,
+             strongly_typed: bool = True) -> tuple[bytes, str]:
+    """--int8, explicit: the Q/DQ graph trtkit hands TensorRT, and how its ranges were obtained. Strongly
+    typed, nodes that --layerPrecisions/--layerOutputTypes give fp32 are left out of quantization."""
     from trtkit.precision.convert import load_model
+    from trtkit.precision.layers import fp32_nodes, name_nodes
 
-    model = pre_process(load_model(onnx_path))
+    model = name_nodes(pre_process(load_model(onnx_path)))
     table, how = calibration_table(model, model_input(model, onnx_path), options, flavour)
-    return quantize_graph(model, table), how
+    exclude = fp32_nodes(model, options.layers) if strongly_typed and options.layers.active else []
+    return quantize_graph(model, table, exclude), how + (f", {len(exclude)} nodes kept FP32" if exclude else "")

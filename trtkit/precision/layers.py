@@ -192,6 +192,16 @@ def blocked_nodes(model: onnx.ModelProto, layers: LayerPrecisions, reduced: str 
     return target, blocked
 
 
+def fp32_nodes(model: onnx.ModelProto, layers: LayerPrecisions) -> list[str]:
+    """Nodes a rule gives fp32 (precision or an output type): left out of INT8 quantization."""
+    def fp32(node: onnx.NodeProto) -> bool:
+        both = (layers.precisions, layers.output_types)
+        found = [lookup(rules, [node_name(node)], node.op_type)[0] for rules in both]
+        return any(rule is not None and "fp32" in rule.types for rule in found)
+
+    return [node_name(n) for n in model.graph.node if fp32(n)]
+
+
 def format_rules(names: Iterable[str], dtype: str = "fp32") -> str:
     """A keep list in --layerPrecisions format, one entry a line (readable back as ``@FILE``)."""
     return "".join(f"{LayerRule(n, (dtype,))}\n" for n in names)

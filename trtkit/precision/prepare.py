@@ -62,9 +62,6 @@ def _prepare(
     layers = options.layers
     if int8:
         prepared = _prepare_int8(onnx_path, options, flavour, weak, floats)
-        if layers.active and not weak:
-            raise UsageError(f"--layerPrecisions/--layerOutputTypes with --int8 on {flavour}: not supported yet "
-                             "(INT8 comes from Q/DQ nodes there); use them with --fp16/--bf16")
         return _with_layers(prepared, layers) if weak else prepared
     if weak:
         named = {t for r in (*layers.precisions, *layers.output_types) for t in r.types if t in REDUCED_FLOATS}
@@ -121,6 +118,6 @@ def _prepare_int8(
         return PreparedModel(None, flags, calibrator, f"INT8 (implicit, {how}){extra}")
     from trtkit.precision.calibration import quantize
 
-    graph, how = quantize(onnx_path, options, flavour)
+    graph, how = quantize(onnx_path, options, flavour, strongly_typed=not weak)
     typing = "weak typing" if weak else "strongly typed"
     return PreparedModel(graph, flags, None, f"INT8 (explicit Q/DQ, {how}, {typing}){extra}")

@@ -23,7 +23,7 @@ from trtkit.data.feeds import InputOptions, make_runs
 from trtkit.platform import log
 from trtkit.platform.errors import UsageError
 from trtkit.platform.files import write_atomic
-from trtkit.precision.layers import format_rules, node_name
+from trtkit.precision.layers import format_rules, name_nodes, node_name
 from trtkit.precision.options import PrecisionOptions
 from trtkit.tasks.debug_eval import model_inputs
 from trtkit.tasks.precision_search import SearchResult, find_keep
@@ -145,7 +145,7 @@ def debug_precision(options: DebugPrecisionOptions) -> DebugPrecisionResult:
     if options.precision == "int8":
         from trtkit.precision.calibration import pre_process
 
-        model = pre_process(model)
+        model = name_nodes(pre_process(model))
     reducer = _Reducer(model, options)
     outputs = [o.name for o in model.graph.output]
     if options.eval_data is not None:
