@@ -130,3 +130,10 @@ def test_int8_keep_list_leaves_the_node_unquantized_on_strongly_typed_flavours(z
               if n.op_type in ("Conv", "MatMul")}
     assert "DequantizeLinear" not in inputs["MatMul"] and "DequantizeLinear" in inputs["Conv"]
     assert "1 nodes kept FP32" in prepared.description
+
+
+def test_bf16_has_the_range_fp16_lacks() -> None:
+    result = debug_precision(DebugPrecisionOptions(OVERFLOW, "bf16", progress=False))
+    assert result.outputs_pass and result.first_failing is None
+    assert result.search is not None and result.search.passes_without_keep and result.search.keep == []
+    assert {r.dtype for r in result.rows[:-1]} == {"bfloat16"} and not any(r.out_of_range for r in result.rows)
