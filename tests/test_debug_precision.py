@@ -71,6 +71,7 @@ def test_build_with_the_keep_list_on_tensorrt_rtx_holds_fp16_and_meets_tolerance
     result = build(BuildOptions(onnx=BLOCK, save_engine=plan, precision=precision, save_converted_onnx=converted,
                                 flavor="rtx", verbosity=-1))
     assert plan.stat().st_size == len(result.plan) > 0
+    assert result.prepared is not None and converted.read_bytes() == result.prepared.onnx  # what the parser got
 
     logger = trt.Logger(trt.Logger.ERROR)
     network = trt.Builder(logger).create_network(0)
