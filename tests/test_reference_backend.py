@@ -75,3 +75,25 @@ def test_reference_is_a_backend_choice_for_onnx_only(tmp_path: Path) -> None:
     plan.write_bytes(b"plan")
     with pytest.raises(UsageError, match=r"--backend reference needs an \.onnx model"):
         open_backend(plan, "reference")
+
+
+@pytest.mark.parametrize("half", [TensorProto.FLOAT16, TensorProto.BFLOAT16])
+def test_every_producer_rounds_as_numpy_and_ml_dtypes_do(half: int) -> None:
+    """An Add in the declared type, over values across the whole range (subnormals, overflow, ties): its output
+    is the FP32 sum of the stored inputs, rounded once to the declared type."""
+    dtype = np.float16 if half == TensorProto.FLOAT16 else ml_dtypes.bfloat16
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal(20000) * np.exp2(rng.integers(-30, 30, 20000))).astype(np.float32)
+    offset = helper.make_tensor("offset", half, [], [0.1])
+    nodes = [helper.make_node("Cast", ["x"], ["x16"], to=half), helper.make_node("Add", ["x16", "offset"], ["sum"])]
+    graph = helper.make_graph(nodes, "add", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [20000])],
+                              [helper.make_tensor_value_info("sum", half, [20000])], [offset])  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 22)])
+    tensors = run_all(model, {"x": x})
+    with np.errstate(over="ignore"):  # numpy warns where FP16 overflows to inf: the point of the test
+        stored = x.astype(dtype).astype(np.float32)
+        expected = (stored + np.float32(np.float32(0.1).astype(dtype))).astype(dtype)
+    assert tensors["x16"].dtype == dtype and np.array_equal(tensors["x16"].astype(np.float32), stored)
+    assert np.array_equal(tensors["sum"].astype(np.float32), expected.astype(np.float32), equal_nan=True)
+    if half == TensorProto.FLOAT16:
+        assert np.isinf(tensors["sum"]).any() and (np.abs(tensors["x16"]) < 6.2e-5).any()  # overflow, subnormals

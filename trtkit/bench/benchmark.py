@@ -22,6 +22,7 @@ from trtkit.backends.loader import BACKEND_CHOICES, ONNX_SUFFIXES, open_backend
 from trtkit.bench.options import BenchOptions
 from trtkit.bench.stats import Summary, summarize
 from trtkit.bench.trace import BenchRun
+from trtkit.data.accuracy import TensorAccuracy
 from trtkit.data.examples import BUNDLED_MODEL
 from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError, UsageError
@@ -51,6 +52,7 @@ class BenchResult:
     input_shapes: dict[str, tuple[int, ...]]
     run: BenchRun
     summary: Summary
+    accuracy: list[TensorAccuracy] = field(default_factory=list)  # --loadRefOutputs: checked before timing
 
 
 def check_options(options: BenchOptions) -> None:
@@ -153,13 +155,19 @@ def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
         device = is_device_timed(backend)
         log.info(f"Model: {path} on {backend.name} ({'device' if device else 'host'}-timed)")
         feeds = make_feeds(backend, model)
+        accuracy = []
+        if options.accuracy is not None and options.accuracy.enabled:
+            from trtkit.backends.validation import check_backend
+
+            accuracy = check_backend(backend, options.accuracy, model.shapes)  # trtexec: the first iterations
         log.info("Starting inference")
         run = measure(backend, feeds, options)
         name = backend.name
     if len(run.trace) == 0:
         raise TrtkitError(f"{path}: the run recorded no timed queries; raise --iterations or --duration")
     summary = summarize(run.trace, run.walltime_ms, options.percentiles, device=device)
-    result = BenchResult(path, name, device, {k: tuple(np.shape(v)) for k, v in feeds.items()}, run, summary)
+    shapes = {k: tuple(np.shape(v)) for k, v in feeds.items()}
+    result = BenchResult(path, name, device, shapes, run, summary, accuracy)
     write_exports(result, options)
     return result
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from trtkit.data.accuracy import AccuracyOptions
 
 
 @dataclass
@@ -24,3 +28,4 @@ class BenchOptions:
     export_profile: Path | None = None  # --exportProfile
     plot: Path | None = None  # --plot (trtkit's own)
     progress: bool = True  # progress bar on long runs (off with --quiet or no TTY)
+    accuracy: AccuracyOptions | None = None  # --loadRefOutputs/--refPair/--atol/--rtol/--accuracyAlgorithm/...

@@ -4,11 +4,12 @@ work is in trtkit.bench.benchmark (imported when the command runs, so that `trtk
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from trtkit.bench.options import BenchOptions
+from trtkit.cli.accuracy_options import accuracy_options, make_accuracy_options, raise_on_failure
 from trtkit.cli.common import flavor_option, verbosity, verbosity_options
 from trtkit.platform import log
 
@@ -29,7 +30,7 @@ _DEFAULTS = BenchOptions()
               help="auto: plans on TensorRT, ONNX models on ONNX Runtime.")
 @click.option("--saveEngine", "save_engine", type=_OUT, help="Keep the plan built from --onnx (trtexec --saveEngine).")
 @click.option("--shapes", metavar="SPEC", help="Input shapes, e.g. input:64x1x28x28 (trtexec --shapes).")
-@click.option("--loadInputs", "load_inputs", metavar="SPEC",
+@click.option("--loadInputs", "load_inputs", metavar="SPEC", multiple=True,
               help="name:file[,...]: raw bytes as trtexec reads them, or .npy/.npz/.pb; other inputs get random "
                    "data (trtexec --loadInputs).")
 @click.option("--warmUp", "warm_up", type=click.FloatRange(min=0), default=_DEFAULTS.warm_up_ms, show_default=True,
@@ -61,14 +62,16 @@ _DEFAULTS = BenchOptions()
               help="Write per-layer times as JSON (trtexec --exportProfile).")
 @click.option("--plot", type=_OUT, help="Save a latency histogram and timeline (.png/.svg/.pdf; needs matplotlib).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (the report goes to stderr).")
+@accuracy_options
 @flavor_option
 @verbosity_options
 def bench(
     model: Path | None, load_engine: Path | None, onnx: Path | None, backend: str, save_engine: Path | None,
-    shapes: str | None, load_inputs: str | None, warm_up: float, iterations: int, duration: float, avg_runs: int,
+    shapes: str | None, load_inputs: tuple[str, ...], warm_up: float, iterations: int, duration: float, avg_runs: int,
     percentile: str, use_cuda_graph: bool, inf_streams: int, no_data_transfers: bool, use_spin_wait: bool,
     separate_profile_run: bool, dump_profile: bool, dump_output: bool, export_times: Path | None,
     export_profile: Path | None, plot: Path | None, as_json: bool, flavor: str | None, verbose: bool, quiet: bool,
+    **kwargs: Any,
 ) -> None:
     """Measure latency and throughput like trtexec: a plan on TensorRT, an ONNX model on ONNX Runtime.
 
@@ -114,11 +117,13 @@ def bench(
         export_profile=export_profile,
         plot=plot,
         progress=level >= 0,
+        accuracy=make_accuracy_options(kwargs, load_inputs),
     )
     result = benchmark(model_options, options)
     from trtkit.bench.report import print_report
 
     print_report(result, options, level, as_json)
+    raise_on_failure(result.accuracy)
 
 
 def _shapes(text: str | None) -> dict[str, tuple[int, ...]]:
@@ -127,7 +132,7 @@ def _shapes(text: str | None) -> dict[str, tuple[int, ...]]:
     return parse_shape_spec(text, "--shapes") if text else {}
 
 
-def _load_inputs(text: str | None) -> dict[str, Path]:
+def _load_inputs(specs: tuple[str, ...]) -> dict[str, Path]:
     from trtkit.data.inputs import parse_load_inputs
 
-    return parse_load_inputs(text) if text else {}
+    return {name: path for spec in specs for name, path in parse_load_inputs(spec).items()}
