@@ -32,9 +32,12 @@ def test_at_file_reads_one_entry_a_line_with_comments(tmp_path: Path) -> None:
 
 def test_format_rules_reads_back_through_at_file(tmp_path: Path) -> None:
     spec = tmp_path / "keep.txt"
-    spec.write_text(format_rules(["/MatMul", "odd:name"]))
+    spec.write_text(format_rules(["/MatMul", "odd:name", "with,comma"]))
     assert parse_rules(f"@{spec}", "--layerPrecisions") == [LayerRule("/MatMul", ("fp32",)),
-                                                            LayerRule("odd:name", ("fp32",))]
+                                                            LayerRule("odd:name", ("fp32",)),
+                                                            LayerRule("with,comma", ("fp32",))]
+    assert parse_rules("'a,b':fp16,c:fp32", "--layerPrecisions") == [LayerRule("a,b", ("fp16",)),
+                                                                     LayerRule("c", ("fp32",))]
 
 
 @pytest.mark.parametrize(("pattern", "name", "hit"), [

@@ -15,6 +15,7 @@ strongly typed flavours turn them into the FP16/BF16 conversion's keep list (:fu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,8 +73,13 @@ def parse_rules(text: str, flag: str, *, multiple_types: bool = False) -> list[L
     return rules
 
 
+def _split(text: str) -> list[str]:
+    """Split at commas outside single quotes ('a,b':fp32 names a layer with a comma)."""
+    return [part.strip() for part in re.split(r",(?=(?:[^']*'[^']*')*[^']*$)", text)]
+
+
 def _entries(text: str, flag: str) -> Iterable[str]:
-    for entry in (e.strip() for e in text.split(",")):
+    for entry in _split(text):
         if not entry.startswith("@"):
             if entry:
                 yield entry
@@ -84,9 +90,9 @@ def _entries(text: str, flag: str) -> Iterable[str]:
         except OSError as e:
             raise UsageError(f"{flag}={entry}: cannot read {path} ({e.strerror or e}); give an existing file") from None
         for line in lines:
-            for part in line.split("#", 1)[0].split(","):
-                if part.strip():
-                    yield part.strip()
+            for part in _split(line.split("#", 1)[0]):
+                if part:
+                    yield part
 
 
 def _parse_entry(entry: str, flag: str, multiple_types: bool) -> LayerRule:
