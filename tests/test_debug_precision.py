@@ -138,3 +138,11 @@ def test_bf16_has_the_range_fp16_lacks() -> None:
     assert result.outputs_pass and result.first_failing is None
     assert result.search is not None and result.search.passes_without_keep and result.search.keep == []
     assert {r.dtype for r in result.rows[:-1]} == {"bfloat16"} and not any(r.out_of_range for r in result.rows)
+
+
+def test_eval_target_judges_top1_on_labelled_data(zoo_mnist12: Path, mnist_dir: Path) -> None:
+    result = debug_precision(DebugPrecisionOptions(zoo_mnist12, "fp16", eval_data=mnist_dir, eval_samples=200,
+                                                   progress=False))
+    assert result.outputs_pass and "top-1 on 200 samples" in result.criterion
+    assert float(result.criterion.rsplit("FP32's ", 1)[1].rstrip("%")) > 95.0
+    assert result.search is not None and result.search.keep == []
