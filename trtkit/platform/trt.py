@@ -28,6 +28,10 @@ INSTALL_HINT = (
     "install one: pip install 'trtkit[rtx]' (TensorRT-RTX, wheels on PyPI, builds without a GPU) or "
     "pip install 'trtkit[tensorrt]' (TensorRT 10/11 from NVIDIA's package index, see TensorRT's install guide)"
 )
+# trtexec's type names (--layerPrecisions, --layerOutputTypes) -> the trt.DataType member each one means.
+DATA_TYPES = {"fp32": "FLOAT", "fp16": "HALF", "bf16": "BF16", "int8": "INT8", "fp8": "FP8", "int32": "INT32",
+              "int64": "INT64", "bool": "BOOL", "uint8": "UINT8", "int4": "INT4"}
+PRECISION_CONSTRAINT_FLAGS = {"prefer": "PREFER_PRECISION_CONSTRAINTS", "obey": "OBEY_PRECISION_CONSTRAINTS"}
 
 
 class OutputHandler(Protocol):
@@ -83,6 +87,17 @@ class Flavour:
                 f"{self} has no precision builder flags; trtkit converts the ONNX graph instead "
                 "(this is a trtkit bug if you see it)"
             )
+
+    def set_layer_precision(self, config: trt.IBuilderConfig, layer: trt.ILayer, dtype: str,
+                            outputs: tuple[str, ...] | None = None) -> None:
+        """Per-layer precision (--layerPrecisions) or output types (``outputs``, --layerOutputTypes) under
+        --precisionConstraints: weak typing only; strongly typed flavours get them from the converted graph."""
+        raise UsageError(f"{self} has no per-layer precision API; trtkit converts the ONNX graph instead "
+                         "(this is a trtkit bug if you see it)")
+
+    def set_precision_constraints(self, config: trt.IBuilderConfig, constraints: str) -> None:
+        """--precisionConstraints prefer|obey as a builder flag (weak typing only)."""
+        raise UsageError(f"{self} has no precision constraint flags (this is a trtkit bug if you see it)")
 
     def set_int8_calibrator(self, config: trt.IBuilderConfig, calibrator: Any) -> None:
         """The legacy implicit-quantization calibrator exists only on TensorRT 10."""
@@ -231,6 +246,20 @@ class TensorRT10(Flavour):
         flags = {"fp16": trt.BuilderFlag.FP16, "bf16": trt.BuilderFlag.BF16, "int8": trt.BuilderFlag.INT8}
         for precision in precisions:
             config.set_flag(flags[precision])
+
+    def set_layer_precision(self, config: trt.IBuilderConfig, layer: trt.ILayer, dtype: str,
+                            outputs: tuple[str, ...] | None = None) -> None:
+        trt = self.module
+        if outputs is None:
+            layer.precision = getattr(trt.DataType, DATA_TYPES[dtype])
+            return
+        for index in range(layer.num_outputs):
+            layer.set_output_type(index, getattr(trt.DataType, DATA_TYPES[outputs[index if len(outputs) > 1 else 0]]))
+
+    def set_precision_constraints(self, config: trt.IBuilderConfig, constraints: str) -> None:
+        trt = self.module
+        if constraints in PRECISION_CONSTRAINT_FLAGS:
+            config.set_flag(getattr(trt.BuilderFlag, PRECISION_CONSTRAINT_FLAGS[constraints]))
 
     def set_int8_calibrator(self, config: trt.IBuilderConfig, calibrator: Any) -> None:
         trt = self.module
