@@ -77,10 +77,9 @@ def test_sequential_grid_rows_resume_and_plot(capsys: pytest.CaptureFixture[str]
     assert all(r["accuracy"] > 90 and r["eval_samples"] == 200 and r["accuracy_backend"] == "onnxruntime"
                for r in fp32)
     for row in (r for r in rows if r["precision"] == "fp16"):
-        if "reference" in BACKEND_CHOICES:  # the faithful backend judges FP16
-            assert row["accuracy_backend"] == "reference" and row["accuracy"] > 90
-        else:  # ONNX Runtime's CPU FP16 figure would not be FP16: no accuracy, and the row says why
-            assert row.get("accuracy") is None and "does not compute FP16 faithfully" in row["note"]
+        # ONNX Runtime's CPU figure would not be FP16: the faithful reference backend judges the FP16 graph
+        assert row["accuracy_backend"] == "reference" and row["accuracy"] > 90
+        assert "FP16 (ONNX graph converted" in row["note"] and "computes in FP32" in row["note"]
     assert (tmp_path / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # the same --out again without --resume: refused, the file untouched
@@ -135,12 +134,18 @@ def test_tensorrt_point_builds_for_real_then_skips(capsys: pytest.CaptureFixture
         pass
     out = tmp_path / "r.csv"
     code, _, err = cli(capsys, "sweep", "--onnx", model, "--backend", "tensorrt", "--flavor", "rtx",
+                       "--precision", "fp32,fp16", "--layerPrecisions", "/0/Conv:fp32,/3/Conv:fp32",
                        "--builderOptimizationLevel", "0", "--shapes", "input:2x1x28x28", *FAST, "--out", out)
     assert code == 0, err
-    (row,) = rows_of(out)
-    assert row["status"] == "skipped" and row["error"].startswith("built; cannot run here: ")
-    assert row["flavour"].startswith("TensorRT-RTX") and row["plan_bytes"] > 100_000 and row["build_s"] > 0
-    assert row["opt_level"] == 0 and row.get("throughput_qps") is None
+    fp32, fp16 = rows_of(out)
+    for row in (fp32, fp16):
+        assert row["status"] == "skipped" and row["error"].startswith("built; cannot run here: ")
+        assert row["flavour"].startswith("TensorRT-RTX") and row["plan_bytes"] > 100_000 and row["build_s"] > 0
+        assert row["opt_level"] == 0 and row.get("throughput_qps") is None
+    # the per-layer rules reach the reduced-precision build (and its key), not the FP32 baseline
+    assert fp32["note"] == "FP32" and fp32["layers"] == "" and fp32["key"].count("|") == 5
+    assert "2 of 10 nodes kept FP32 by the per-layer rules" in fp16["note"]
+    assert fp16["key"].endswith("|/0/Conv:fp32,/3/Conv:fp32")
 
 
 def test_pareto_front() -> None:

@@ -27,6 +27,8 @@ _FILE = click.Path(path_type=Path, dir_okay=False)
               "grid flags given on the command line replace the file's.")
 @click.option("--calib", type=click.Path(path_type=Path), help="INT8 calibration data (as trtkit build --calib).")
 @click.option("--calibSamples", "calib_samples", type=click.IntRange(min=1), help="Calibration inputs (default 500).")
+@click.option("--layerPrecisions", "layer_precisions", metavar="SPEC",
+              help="Per-layer precision for the FP16/BF16/INT8 points, e.g. '/0/Conv:fp32' (as trtkit build).")
 @click.option("--eval", "eval_data", type=click.Path(path_type=Path, file_okay=False),
               help="Labelled data (MNIST IDX folder or DATA/<label>/*.png): top-1 accuracy of every point.")
 @click.option("--evalLimit", "eval_limit", type=click.IntRange(min=1), help="Judge on the first N samples only.")
@@ -49,6 +51,7 @@ _FILE = click.Path(path_type=Path, dir_okay=False)
 @verbosity_options
 def sweep(onnx: tuple[str, ...], precision: tuple[str, ...], shapes: tuple[str, ...], opt_level: tuple[str, ...],
           backend: tuple[str, ...], spec: Path | None, calib: Path | None, calib_samples: int | None,
+          layer_precisions: str | None,
           eval_data: Path | None, eval_limit: int | None, iterations: int | None, duration: float | None,
           warm_up: float | None, out: Path, resume: bool, plot: Path | None, jobs: int, devices: str | None,
           ray: str | None, gpu_type: str | None, retries: int, fail_on_error: bool, flavor: str | None,
@@ -75,7 +78,8 @@ def sweep(onnx: tuple[str, ...], precision: tuple[str, ...], shapes: tuple[str, 
     flags = {"onnx": [Path(m) for m in split_list(onnx)], "precision": split_list(precision),
              "shapes": list(shapes), "opt_level": levels, "backend": split_list(backend)}
     grid = replace(grid, **{k: v for k, v in flags.items() if v})
-    for name, value in (("calib", calib), ("calib_samples", calib_samples), ("eval_data", eval_data),
+    for name, value in (("calib", calib), ("calib_samples", calib_samples), ("layer_precisions", layer_precisions),
+                        ("eval_data", eval_data),
                         ("eval_limit", eval_limit), ("iterations", iterations), ("duration_s", duration),
                         ("warm_up_ms", warm_up), ("flavor", flavor)):
         if value is not None:

@@ -1,8 +1,8 @@
 """The sweep's grid: which points a ``trtkit sweep`` runs, from flags or a TOML spec, and each point's key.
 
 A point is one (model, backend, precision, shapes, builder optimization level). Its key is the model's
-content hash plus those coordinates and the calibration data, so ``--resume`` recognises a point even when the
-model file moved, and re-runs it when the model changed under the same name.
+content hash plus those coordinates, the calibration data and the per-layer rules, so ``--resume`` recognises
+a point even when the model file moved, and re-runs it when the model changed under the same name.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class Settings:
     eval_limit: int | None = None  # --evalLimit: only the first N samples
     calib: Path | None = None  # --calib: INT8 calibration data
     calib_samples: int = 500  # --calibSamples
+    layer_precisions: str = ""  # --layerPrecisions: per-layer rules for the reduced-precision points (as build)
     flavor: str | None = None  # --flavor
     verbosity: int = -1  # --verbose / --quiet (points log at errors-only unless --verbose)
 
@@ -47,12 +48,14 @@ class Point:
     shapes: str = ""  # a --shapes spec, e.g. input:8x1x28x28 ("" = the model's own, dynamic dims as 1)
     opt_level: int | None = None  # --builderOptimizationLevel (TensorRT only)
     calib: str = ""  # the calibration data an INT8 point was calibrated on
+    layers: str = ""  # --layerPrecisions of a reduced-precision point
 
     @property
     def key(self) -> str:
         """Identity for --resume: the model's content and the point's coordinates, not its file name."""
         level = "" if self.opt_level is None else str(self.opt_level)
-        return "|".join((self.model_sha256[:16], self.backend, self.precision, self.shapes, level, self.calib))
+        coordinates = (self.model_sha256[:16], self.backend, self.precision, self.shapes, level, self.calib)
+        return "|".join((*coordinates, self.layers) if self.layers else coordinates)
 
     def label(self) -> str:
         """Short, for the log and the plot."""
@@ -86,7 +89,7 @@ def split_list(values: list[str] | tuple[str, ...]) -> list[str]:
     return out
 
 
-def check_grid(grid: Grid) -> None:
+def check_grid(grid: Grid, settings: Settings) -> None:
     """Names the flag and the value that cannot be right, before anything runs."""
     if not grid.onnx:
         raise UsageError("sweep needs at least one model: --onnx MODEL[,MODEL...] (or onnx = [...] in --spec)")
@@ -99,6 +102,10 @@ def check_grid(grid: Grid) -> None:
     bad_levels = [v for v in grid.opt_level if v is not None and not 0 <= v <= 5]
     if bad_levels:
         raise UsageError(f"--builderOptimizationLevel {bad_levels[0]}: expected 0..5")
+    if settings.layer_precisions:
+        from trtkit.precision.layers import layer_options
+
+        layer_options(settings.layer_precisions, None, None)
     if grid.shapes != [""]:
         from trtkit.builder.profiles import parse_shape_spec
 
@@ -113,7 +120,7 @@ def model_sha256(path: str) -> str:
 
 def expand(grid: Grid, settings: Settings) -> list[Point]:
     """Every point, models outermost; an optimization level only varies TensorRT points (others get None)."""
-    check_grid(grid)
+    check_grid(grid, settings)
     points: list[Point] = []
     for model in grid.onnx:
         digest = model_sha256(str(model))
@@ -121,9 +128,10 @@ def expand(grid: Grid, settings: Settings) -> list[Point]:
             levels = grid.opt_level if backend == "tensorrt" else [None]
             for precision in grid.precision:
                 calib = str(settings.calib) if precision == "int8" and settings.calib is not None else ""
+                layers = settings.layer_precisions if precision != "fp32" else ""
                 for shapes in grid.shapes:
                     for level in levels:
-                        point = Point(str(model), digest, backend, precision, shapes, level, calib)
+                        point = Point(str(model), digest, backend, precision, shapes, level, calib, layers)
                         if point not in points:
                             points.append(point)
     return points
@@ -145,7 +153,8 @@ def _toml() -> Any:
 SPEC_GRID = {"onnx": "onnx", "precision": "precision", "shapes": "shapes", "builderOptimizationLevel": "opt_level",
              "backend": "backend"}
 SPEC_SETTINGS = {"iterations": "iterations", "duration": "duration_s", "warmUp": "warm_up_ms", "eval": "eval_data",
-                 "evalLimit": "eval_limit", "calib": "calib", "calibSamples": "calib_samples", "flavor": "flavor"}
+                 "evalLimit": "eval_limit", "calib": "calib", "calibSamples": "calib_samples", "flavor": "flavor",
+                 "layerPrecisions": "layer_precisions"}
 
 
 def load_spec(path: Path) -> tuple[Grid, dict[str, Any]]:

@@ -19,7 +19,7 @@ from trtkit.platform.errors import UsageError
 from trtkit.platform.files import read_bytes, write_atomic
 
 COLUMNS = (
-    "key", "model", "model_sha256", "backend", "precision", "shapes", "opt_level", "calib",
+    "key", "model", "model_sha256", "backend", "precision", "shapes", "opt_level", "calib", "layers",
     "status", "error", "note",
     "flavour", "versions", "device", "gpu", "gpu_name",
     "throughput_qps", "latency_mean_ms", "latency_median_ms", "latency_p90_ms", "latency_p95_ms", "latency_p99_ms",
