@@ -234,7 +234,7 @@ def build(options: BuildOptions) -> BuildResult:
     if options.export_layer_info is not None:
         from trtkit.builder.layer_info import export_layer_info
 
-        result.layer_info_source = export_layer_info(flavour, plan, network, options.export_layer_info)
+        result.layer_info_source = export_layer_info(flavour, plan, network, options.export_layer_info, profiles)
         log.info(f"Layer information ({result.layer_info_source}) written to {options.export_layer_info}")
     if options.save_engine is not None:
         write_atomic(options.save_engine, plan)
