@@ -170,7 +170,7 @@ def write_exports(result: BenchResult, options: BenchOptions) -> None:
 
     run = result.run
     if options.export_times is not None:
-        export.export_times(options.export_times, run.trace)
+        export.export_times(options.export_times, run.trace, None if result.device_timed else result.backend)
         log.info(f"Timing trace of {len(run.trace)} queries written to {options.export_times}")
     if options.export_profile is not None:
         if run.layer_times_ms:

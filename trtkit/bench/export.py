@@ -2,6 +2,13 @@
 trtexec files read trtkit's: TensorRT Engine Explorer (trex) takes ``latencyMs`` from every timing record and
 keeps the profile records of 4-5 keys (``name``, ``timeMs``, ``averageMs``, ``medianMs``, ``percentage``),
 skipping the leading ``{"count": N}``.
+
+A host-timed backend (ONNX Runtime) measures one thing per query: the host time of a blocking run. Its
+timing records keep trtexec's keys in trtexec's order so that readers find them, but only the enqueue
+stamps and ``latencyMs`` (= ``endEnqMs - startEnqMs``) hold numbers; the H2D, compute and D2H stamps and
+durations, which nothing measured, are ``null``, and every record names what produced it in one extra
+key, ``"timedBy"`` (e.g. ``"onnxruntime, host clock (time.perf_counter)"``). Device-timed (TensorRT)
+records are exactly trtexec's.
 """
 
 from __future__ import annotations
@@ -47,9 +54,27 @@ def times_records(trace: np.ndarray) -> list[dict[str, object]]:
     return [{key: values[i] for key, values in columns} for i in range(len(ordered))]
 
 
-def export_times(path: str | os.PathLike[str], trace: np.ndarray) -> Path:
-    """--exportTimes: the timed queries (warm-up excluded) as trtexec's JSON array."""
-    return write_atomic(path, _json_array(times_records(trace)))
+HOST_CLOCK = "host clock (time.perf_counter)"
+
+
+def host_times_records(trace: np.ndarray, backend: str) -> list[dict[str, object]]:
+    """Timing records of a host-timed run: trtexec's keys, host figures only, device figures null."""
+    ordered = trace[np.argsort(trace["startEnqMs"], kind="stable")]
+    start, end = ordered["startEnqMs"].tolist(), ordered["endEnqMs"].tolist()
+    keys = [key for key, _ in TIMES_KEYS] + [key for key, _ in DURATION_KEYS]
+    timed_by = f"{backend}, {HOST_CLOCK}"
+    records = []
+    for s, e in zip(start, end, strict=True):
+        measured = {"startEnqMs": s, "endEnqMs": e, "latencyMs": e - s}
+        records.append({**{key: measured.get(key) for key in keys}, "timedBy": timed_by})
+    return records
+
+
+def export_times(path: str | os.PathLike[str], trace: np.ndarray, host_backend: str | None = None) -> Path:
+    """--exportTimes: the timed queries (warm-up excluded) as trtexec's JSON array; ``host_backend`` names
+    the backend of a host-timed run, whose records carry only what the host clock measured."""
+    records = times_records(trace) if host_backend is None else host_times_records(trace, host_backend)
+    return write_atomic(path, _json_array(records))
 
 
 def profile_records(layer_times: LayerTimes) -> list[dict[str, object]]:
