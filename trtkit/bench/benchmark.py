@@ -146,6 +146,17 @@ def measure(backend: Backend, feeds: dict[str, np.ndarray], options: BenchOption
     return host_measure(backend, feeds, options)
 
 
+def log_options(backend: Backend, feeds: dict[str, np.ndarray], options: BenchOptions, device: bool) -> None:
+    """trtexec's "=== Inference Options ===" and, for a GPU, "=== Device Information ===" blocks."""
+    from trtkit.bench.report import inference_options
+
+    shapes = {name: tuple(np.shape(array)) for name, array in feeds.items()}
+    log.section("Inference Options", inference_options(options, shapes, backend.name, device))
+    gpu = getattr(backend, "device", None)
+    if device and gpu is not None:
+        log.section("Device Information", {"Selected Device": gpu.name})
+
+
 def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
     """Measure like trtexec and write the files ``options`` asks for (--exportTimes, --exportProfile, --plot)."""
     check_options(options)
@@ -153,6 +164,7 @@ def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
         device = is_device_timed(backend)
         log.info(f"Model: {path} on {backend.name} ({'device' if device else 'host'}-timed)")
         feeds = make_feeds(backend, model)
+        log_options(backend, feeds, options, device)
         log.info("Starting inference")
         run = measure(backend, feeds, options)
         name = backend.name

@@ -208,6 +208,7 @@ def build(options: BuildOptions) -> BuildResult:
     for i, p in enumerate(profiles):
         shapes = "; ".join(f"{n} min {fmt(p.min[n])} opt {fmt(p.opt[n])} max {fmt(p.max[n])}" for n in p.opt)
         log.info(f"Optimization profile {i}: {shapes}")
+    _log_options(options, flavour, prepared, profiles)
     config: trt.IBuilderConfig = builder.create_builder_config()
     _configure(flavour, builder, config, options, prepared, profiles)
     cache_file = options.timing_cache_file
@@ -240,6 +241,28 @@ def build(options: BuildOptions) -> BuildResult:
         write_atomic(options.save_engine, plan)
         log.info(f"Engine saved to {options.save_engine}")
     return result
+
+
+def _log_options(options: BuildOptions, flavour: Flavour, prepared: PreparedModel, profiles: list[ProfileSpec]) -> None:
+    """trtexec's "=== Model Options ===" and "=== Build Options ===" blocks (trex's builder configuration)."""
+    log.section("Model Options", {"Format": "ONNX", "Model": options.onnx})
+    pools = ", ".join(f"{name}: {options.mem_pool_sizes[name] >> 20} MiB" if name in options.mem_pool_sizes
+                      else f"{name}: default" for name in MEM_POOLS)
+    items: dict[str, object] = {
+        "Memory Pools": pools,
+        "Precision": prepared.description,
+        "Strongly typed": "Enabled" if options.strongly_typed or not flavour.weak_typing else "Disabled",
+        "Builder optimization level": options.builder_optimization_level if
+        options.builder_optimization_level is not None else "default",
+        "Profiling verbosity": options.profiling_verbosity or ("detailed" if options.export_layer_info else "default"),
+        "TensorRT runtime": str(flavour),
+        "Save engine": options.save_engine or "",
+        "timingCacheFile": options.timing_cache_file or "",
+    }
+    for i, p in enumerate(profiles):
+        items[f"Input build shape (profile {i})"] = ", ".join(
+            f"{n}={fmt(p.min[n])}+{fmt(p.opt[n])}+{fmt(p.max[n])}" for n in p.opt)
+    log.section("Build Options", items)
 
 
 def _describe(tensors: dict[str, tuple[int, ...]]) -> str:

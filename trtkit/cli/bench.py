@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from trtkit.bench.options import BenchOptions
-from trtkit.cli.common import flavor_option, verbosity, verbosity_options
+from trtkit.cli.common import flavor_option, log_options, verbosity, verbosity_options
 from trtkit.platform import log
 
 if TYPE_CHECKING:
@@ -63,6 +63,7 @@ _DEFAULTS = BenchOptions()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (the report goes to stderr).")
 @flavor_option
 @verbosity_options
+@log_options
 def bench(
     model: Path | None, load_engine: Path | None, onnx: Path | None, backend: str, save_engine: Path | None,
     shapes: str | None, load_inputs: str | None, warm_up: float, iterations: int, duration: float, avg_runs: int,

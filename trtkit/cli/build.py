@@ -8,7 +8,7 @@ import click
 
 from trtkit.builder.builder import HARDWARE_COMPATIBILITY, PROFILING_VERBOSITY, BuildOptions, parse_mem_pool_sizes
 from trtkit.builder.profiles import profiles_from_flags
-from trtkit.cli.common import flavor_option, verbosity, verbosity_options
+from trtkit.cli.common import flavor_option, log_options, verbosity, verbosity_options
 from trtkit.cli.infer import PRESET_CHOICES
 from trtkit.platform import log
 from trtkit.precision.options import CALIB_ALGOS, CALIB_MODES, PrecisionOptions
@@ -60,6 +60,7 @@ _PATH = click.Path(path_type=Path, dir_okay=False)
 @click.option("--skipInference", "skip_inference", is_flag=True, help="Build only; no inference run afterwards.")
 @flavor_option
 @verbosity_options
+@log_options
 def build(
     onnx: Path, save_engine: Path | None, fp16: bool, bf16: bool, int8: bool, best: bool, calib: Path | None,
     calib_cache: Path | None, calib_algo: str | None, calib_samples: int, calib_mode: str, preset: str,

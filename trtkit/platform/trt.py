@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import importlib
 import os
-import sys
 from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError, UsageError
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ class Flavour:
                     if not echo_errors:
                         return
                 if verbosity > -2 and int(severity) <= int(threshold):
-                    print(f"[TRT] [{letters.get(severity, '?')}] {msg}", file=sys.stderr)
+                    log.emit_trt(letters.get(severity, "?"), msg)
 
         return _Logger()
 
