@@ -190,6 +190,14 @@ def write_exports(result: BenchResult, options: BenchOptions) -> None:
             log.info(f"Per-layer profile written to {options.export_profile}")
         else:
             log.warning(f"--exportProfile: the {result.backend} backend recorded no layer times; nothing written")
+    if options.export_layer_info is not None and run.layer_info is not None:
+        from trtkit.builder.layer_info import write_layer_info
+
+        write_layer_info(options.export_layer_info, run.layer_info)
+        log.info(f"Layer information (engine inspector, shapes of the run) written to {options.export_layer_info}")
+        if run.layer_times_ms:
+            for name in export.unjoined_profile_names(run.layer_info, list(run.layer_times_ms)):
+                log.warning(f"--exportProfile: layer {name!r} is not in --exportLayerInfo; trex will not join it")
     if options.plot is not None:
         from trtkit.bench.plot import save_plot
 

@@ -92,3 +92,25 @@ def profile_records(layer_times: LayerTimes) -> list[dict[str, object]]:
 def export_profile(path: str | os.PathLike[str], layer_times: LayerTimes) -> Path:
     """--exportProfile: per-layer times as trtexec's JSON array."""
     return write_atomic(path, _json_array(profile_records(layer_times)))
+
+
+# Layers trex leaves out of its table (engine_plan.py: Constant and NoOp; parser.py: shape_call, signal, wait).
+TREX_DROPPED = frozenset({"Constant", "NoOp", "shape_call", "signal", "wait"})
+
+
+def unjoined_profile_names(layer_info: dict[str, object], profile_names: list[str]) -> list[str]:
+    """The --exportProfile layer names that trex would not join to the --exportLayerInfo row of that name.
+
+    trex drops profile records of Constant/NoOp layers, then joins by position when as many records as
+    table rows remain, else by name (with a "Partial profiling data" warning); it replaces the separators
+    \x1E/\x1F in layer-info names (not in profile names) by "+". Both files of one run name the layers of one
+    engine, so this is empty unless TensorRT's profiler and inspector disagree.
+    """
+    layers = [layer for layer in layer_info.get("Layers", []) if isinstance(layer, dict)]  # type: ignore[union-attr]
+    ignored = {layer["Name"] for layer in layers if layer.get("LayerType") in ("Constant", "NoOp")}
+    rows = [str(layer["Name"]).replace("\x1e", "+").replace("\x1f", "+")
+            for layer in layers if layer.get("LayerType") not in TREX_DROPPED]
+    kept = [name for name in profile_names if name not in ignored]
+    if len(kept) == len(rows):
+        return [name for name, row in zip(kept, rows, strict=True) if name != row]
+    return [name for name in kept if name not in set(rows)]

@@ -44,6 +44,9 @@ def check_options(options: BenchOptions, backend_name: str) -> None:
     if options.export_profile is not None:
         raise UsageError(f"--exportProfile: the {backend_name} backend has no per-layer profiler; "
                          "profile a TensorRT engine instead")
+    if options.export_layer_info is not None:
+        raise UsageError(f"--exportLayerInfo: the {backend_name} backend has no engine inspector; "
+                         "use it with a TensorRT plan (or trtkit build --exportLayerInfo)")
     ignored = [
         ("--useCudaGraph", options.use_cuda_graph),
         ("--noDataTransfers", options.no_data_transfers),

@@ -59,6 +59,8 @@ _DEFAULTS = BenchOptions()
               help="Write every query's timing as JSON (trtexec --exportTimes).")
 @click.option("--exportProfile", "export_profile", type=_OUT,
               help="Write per-layer times as JSON (trtexec --exportProfile).")
+@click.option("--exportLayerInfo", "export_layer_info", type=_OUT,
+              help="Write the engine inspector's layer JSON, shapes of this run (TensorRT; trtexec).")
 @click.option("--plot", type=_OUT, help="Save a latency histogram and timeline (.png/.svg/.pdf; needs matplotlib).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (the report goes to stderr).")
 @flavor_option
@@ -69,7 +71,8 @@ def bench(
     shapes: str | None, load_inputs: str | None, warm_up: float, iterations: int, duration: float, avg_runs: int,
     percentile: str, use_cuda_graph: bool, inf_streams: int, no_data_transfers: bool, use_spin_wait: bool,
     separate_profile_run: bool, dump_profile: bool, dump_output: bool, export_times: Path | None,
-    export_profile: Path | None, plot: Path | None, as_json: bool, flavor: str | None, verbose: bool, quiet: bool,
+    export_profile: Path | None, export_layer_info: Path | None, plot: Path | None, as_json: bool,
+    flavor: str | None, verbose: bool, quiet: bool,
 ) -> None:
     """Measure latency and throughput like trtexec: a plan on TensorRT, an ONNX model on ONNX Runtime.
 
@@ -113,6 +116,7 @@ def bench(
         dump_output=dump_output,
         export_times=export_times,
         export_profile=export_profile,
+        export_layer_info=export_layer_info,
         plot=plot,
         progress=level >= 0,
     )
