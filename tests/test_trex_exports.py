@@ -355,3 +355,13 @@ def test_log_flags_do_not_outlive_the_command(capsys: pytest.CaptureFixture[str]
     code, out, err = cli(capsys, "bench", "--onnx", BUNDLED_MODEL, "--duration", "0", "--iterations", "1")
     assert code == 0 and all(line.startswith("[I] ") or line.startswith("[W] ") for line in err.splitlines() if line)
     assert "[I] GPU Compute Time: n/a" in out
+
+
+def test_export_log_into_a_missing_directory_is_refused_before_running(capsys: pytest.CaptureFixture[str],
+                                                                       tmp_path: Path) -> None:
+    target = tmp_path / "absent" / "bench.log"
+    times = tmp_path / "times.json"
+    code, _, err = cli(capsys, "bench", "--onnx", BUNDLED_MODEL, "--exportTimes", times, "--exportLog", target)
+    assert code == 2 and err.strip().splitlines()[-1] == (
+        f"trtkit: error: --exportLog={target}: directory {target.parent} does not exist; create it first")
+    assert not times.exists()

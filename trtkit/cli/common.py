@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from trtkit.platform import log
+from trtkit.platform.errors import UsageError
 from trtkit.platform.trt import FLAVOUR_CHOICES
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -59,6 +60,8 @@ def log_options(f: F) -> F:
         log.set_timestamps(value)
 
     def export(ctx: click.Context, _: click.Parameter, value: Path | None) -> None:
+        if value is not None and not (value.parent if str(value.parent) else Path(".")).is_dir():
+            raise UsageError(f"--exportLog={value}: directory {value.parent} does not exist; create it first")
         ctx.meta["trtkit.export_log"] = value
         log.keep_lines(value is not None)
 
