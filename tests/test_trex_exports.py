@@ -24,6 +24,9 @@ from helpers import cli
 from trtkit.bench.benchmark import ModelOptions, benchmark
 from trtkit.bench.export import DURATION_KEYS, TIMES_KEYS, unjoined_profile_names
 from trtkit.bench.options import BenchOptions
+from trtkit.bench.report import summary_lines
+from trtkit.bench.stats import summarize, walltime_ms
+from trtkit.bench.trace import empty_trace
 from trtkit.builder.builder import BuildOptions, build
 from trtkit.builder.layer_info import NETWORK_SOURCE
 from trtkit.builder.profiles import ProfileSpec
@@ -365,3 +368,18 @@ def test_export_log_into_a_missing_directory_is_refused_before_running(capsys: p
     assert code == 2 and err.strip().splitlines()[-1] == (
         f"trtkit: error: --exportLog={target}: directory {target.parent} does not exist; create it first")
     assert not times.exists()
+
+
+def test_device_timed_summary_in_trtexec_format_gives_trex_every_figure() -> None:
+    """A TensorRT run's summary keeps every line in trtexec's format, each parsed to numbers as trex does."""
+    trace = empty_trace(4)
+    for i in range(4):  # stream, enqueue start/end, H2D start/end, compute start/end, D2H start/end (ms)
+        t = 2.0 * i
+        trace[i] = (0, t, t + 0.1, t, t + 0.2, t + 0.2, t + 1.2 + 0.1 * i, t + 1.2 + 0.1 * i, t + 1.3 + 0.1 * i)
+    summary = summarize(trace, walltime_ms(trace), (90.0, 95.0, 99.0))
+    lines = [f"[01/02/2026-03:04:05] [I] {line}" for line in summary_lines(summary, trtexec_format=True)]
+    perf = trex_sections(lines, ["=== Performance summary ==="])["=== Performance summary ==="]
+    for key in ("Latency", "Enqueue Time", "H2D Latency", "GPU Compute Time", "D2H Latency"):
+        assert len(trex_stats(perf[key])) == 7, key
+    assert trex_stats(perf["GPU Compute Time"])[:2] == pytest.approx([1.0, 1.3])
+    assert float(perf["Total GPU Compute Time"].split()[0]) == pytest.approx(summary.total_gpu_compute_s)
