@@ -16,6 +16,7 @@ RUNTIME_CLASSES = (
     "IExecutionContext",
     "IHostMemory",
     "IProfiler",
+    "LayerInformationFormat",
     "Runtime",
     "TensorIOMode",
 )
