@@ -146,7 +146,7 @@ def measure(backend: Backend, feeds: dict[str, np.ndarray], options: BenchOption
     return host_measure(backend, feeds, options)
 
 
-def log_options(backend: Backend, feeds: dict[str, np.ndarray], options: BenchOptions, device: bool) -> None:
+def log_inference_options(backend: Backend, feeds: dict[str, np.ndarray], options: BenchOptions, device: bool) -> None:
     """trtexec's "=== Inference Options ===" and, for a GPU, "=== Device Information ===" blocks."""
     from trtkit.bench.report import inference_options
 
@@ -158,13 +158,14 @@ def log_options(backend: Backend, feeds: dict[str, np.ndarray], options: BenchOp
 
 
 def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
-    """Measure like trtexec and write the files ``options`` asks for (--exportTimes, --exportProfile, --plot)."""
+    """Measure like trtexec and write the files ``options`` asks for (--exportTimes, --exportProfile,
+    --exportLayerInfo, --plot)."""
     check_options(options)
     with open_bench_backend(model) as (path, backend):
         device = is_device_timed(backend)
         log.info(f"Model: {path} on {backend.name} ({'device' if device else 'host'}-timed)")
         feeds = make_feeds(backend, model)
-        log_options(backend, feeds, options, device)
+        log_inference_options(backend, feeds, options, device)
         log.info("Starting inference")
         run = measure(backend, feeds, options)
         name = backend.name
@@ -177,7 +178,7 @@ def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
 
 
 def write_exports(result: BenchResult, options: BenchOptions) -> None:
-    """--exportTimes, --exportProfile and --plot, each written atomically."""
+    """--exportTimes, --exportProfile, --exportLayerInfo and --plot, each written atomically."""
     from trtkit.bench import export
 
     run = result.run

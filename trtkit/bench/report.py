@@ -3,7 +3,8 @@ averages, the per-layer profile, the output dump), plus a summary dict for ``--j
 
 Numbers use C++ iostream's default formatting (6 significant digits, ``%g``), as trtexec's do. Figures a
 host-timed backend cannot measure (H2D, GPU compute, D2H) print as ``n/a``, so ONNX Runtime and TensorRT
-runs compare in one table.
+runs compare in one table; in trtexec's log format (--logTimestamps, --exportLog) they are left out, since
+log readers parse a number after each key. Lines go through trtkit.platform.log, which stamps and keeps them.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def log_options(f: F) -> F:
         log.set_timestamps(value)
 
     def export(ctx: click.Context, _: click.Parameter, value: Path | None) -> None:
-        if value is not None and not (value.parent if str(value.parent) else Path(".")).is_dir():
+        if value is not None and not value.parent.is_dir():
             raise UsageError(f"--exportLog={value}: directory {value.parent} does not exist; create it first")
         ctx.meta["trtkit.export_log"] = value
         log.keep_lines(value is not None)
