@@ -322,7 +322,7 @@ def test_bench_log_gives_trex_its_metadata(capsys: pytest.CaptureFixture[str], t
                          "--warmUp", "0", "--exportLog", log)
     assert code == 0, err
     # The console shows the same report without timestamps (none asked for): no line where a number is missing.
-    assert "[I] === Performance summary ===" in out.splitlines() and "n/a" not in out
+    assert "[I] === Performance summary ===" in out.splitlines() and "GPU Compute Time:" not in out
     lines = log.read_text().splitlines()
     assert lines and all(re.match(r"\[\d\d/\d\d/\d{4}-\d\d:\d\d:\d\d\] \[[IWEV]\] ", line) for line in lines)
     sections = trex_sections(lines, ["=== Performance summary ===", "=== Inference Options ==="])
@@ -334,7 +334,7 @@ def test_bench_log_gives_trex_its_metadata(capsys: pytest.CaptureFixture[str], t
     assert not {"H2D Latency", "GPU Compute Time", "D2H Latency", "Total GPU Compute Time"} & set(perf)
     assert all("n/a" not in value for value in perf.values())
     options = sections["=== Inference Options ==="]
-    assert options["Iterations"] == "20" and options["Backend"] == "onnxruntime (host-timed)"
+    assert options["Iterations"] == "20" and options["Batch"] == "Explicit"
 
 
 def test_build_log_gives_trex_its_builder_configuration(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -15,10 +15,13 @@ RUNTIME_CLASSES = (
     "ICudaEngine",
     "IExecutionContext",
     "IHostMemory",
+    "IOutputAllocator",
     "IProfiler",
     "LayerInformationFormat",
     "Runtime",
+    "TensorFormat",
     "TensorIOMode",
+    "TensorLocation",
 )
 RUNTIME_API_FILES = {
     "tensorrt10": "tests/data/tensorrt10_runtime_api.json",

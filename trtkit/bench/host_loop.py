@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from trtkit.bench.options import given_switches
 from trtkit.bench.progress import TimeProgress
 from trtkit.bench.stats import walltime_ms
 from trtkit.bench.trace import BenchRun, empty_trace
@@ -47,24 +48,19 @@ def check_options(options: BenchOptions, backend_name: str) -> None:
     if options.export_layer_info is not None:
         raise UsageError(f"--exportLayerInfo: the {backend_name} backend has no engine inspector; "
                          "use it with a TensorRT plan (or trtkit build --exportLayerInfo)")
-    ignored = [
-        ("--useCudaGraph", options.use_cuda_graph),
-        ("--noDataTransfers", options.no_data_transfers),
-        ("--useSpinWait", options.use_spin_wait),
-        ("--dumpProfile", options.dump_profile),
-        ("--separateProfileRun", options.separate_profile_run),
-    ]
-    for flag, given in ignored:
-        if given:
-            log.warning(f"{flag} has no effect on the {backend_name} backend (timed on the host, no CUDA "
-                        "stream or layer profiler); the flag has been ignored")
+    ignored = given_switches(options)
+    ignored += ["--dumpProfile"] if options.dump_profile else []
+    ignored += ["--sleepTime"] if options.sleep_time_ms else []
+    for flag in ignored:
+        log.warning(f"{flag} has no effect on the {backend_name} backend (timed on the host, no CUDA "
+                    "stream or layer profiler); the flag has been ignored")
 
 
 def _fill(call: Callable[[], object], starts: np.ndarray, ends: np.ndarray, first: int, last_required: int,
-          deadline: float) -> int:
+          deadline: float, idle_s: float = 0.0) -> int:
     """The hot loop: stamps from index ``first`` on; returns the count once both conditions hold, or the
-    capacity when the arrays are full."""
-    clock = time.perf_counter
+    capacity when the arrays are full. ``idle_s`` (--idleTime) sleeps after each query, outside its stamps."""
+    clock, sleep = time.perf_counter, time.sleep
     for i in range(first, len(starts)):
         t0 = clock()
         call()
@@ -73,35 +69,39 @@ def _fill(call: Callable[[], object], starts: np.ndarray, ends: np.ndarray, firs
         ends[i] = t1
         if t1 >= deadline and i >= last_required:
             return i + 1
+        if idle_s:
+            sleep(idle_s)
     return len(starts)
 
 
-def _run_stream(call: Callable[[], object], iterations: int, duration_s: float, capacity: int) -> Stamps:
+def _run_stream(call: Callable[[], object], iterations: int, duration_s: float, capacity: int,
+                idle_s: float = 0.0) -> Stamps:
     """One stream: at least ``iterations`` calls and ``duration_s`` seconds; arrays double when full."""
     starts, ends = np.empty(capacity), np.empty(capacity)
     deadline = time.perf_counter() + duration_s
     count = 0
     while True:
-        count = _fill(call, starts, ends, count, iterations - 1, deadline)
+        count = _fill(call, starts, ends, count, iterations - 1, deadline, idle_s)
         if count < len(starts) or (ends[count - 1] >= deadline and count >= iterations):
             return starts[:count], ends[:count]
         starts = np.concatenate([starts, np.empty(len(starts))])
         ends = np.concatenate([ends, np.empty(len(ends))])
 
 
-def _run_streams(calls: list[Callable[[], object]], iterations: int, duration_s: float, capacity: int) -> list[Stamps]:
+def _run_streams(calls: list[Callable[[], object]], iterations: int, duration_s: float, capacity: int,
+                 idle_s: float = 0.0) -> list[Stamps]:
     """All streams at once, the garbage collector paused; thread errors re-raised here."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         if len(calls) == 1:
-            return [_run_stream(calls[0], iterations, duration_s, capacity)]
+            return [_run_stream(calls[0], iterations, duration_s, capacity, idle_s)]
         results: list[Stamps | None] = [None] * len(calls)
         errors: list[BaseException] = []
 
         def work(index: int) -> None:
             try:
-                results[index] = _run_stream(calls[index], iterations, duration_s, capacity)
+                results[index] = _run_stream(calls[index], iterations, duration_s, capacity, idle_s)
             except BaseException as e:  # re-raised in the caller's thread
                 errors.append(e)
 
@@ -151,7 +151,7 @@ def measure(backend: Backend, feeds: Mapping[str, np.ndarray], options: BenchOpt
         log.info(f"Warmup completed {sum(len(s) for s, _ in warm)} queries over {options.warm_up_ms:g} ms")
     expected_s = max(options.duration_s, options.iterations * per_query_s)
     with TimeProgress(expected_s, enabled=options.progress):
-        stamps = _run_streams(calls, options.iterations, options.duration_s, capacity)
+        stamps = _run_streams(calls, options.iterations, options.duration_s, capacity, options.idle_time_ms / 1000.0)
     trace = _to_trace(stamps)
-    outputs = dict(backend.run(feeds)) if options.dump_output else None
+    outputs = dict(backend.run(feeds)) if options.wants_outputs else None
     return BenchRun(trace=trace, walltime_ms=walltime_ms(trace), outputs=outputs)

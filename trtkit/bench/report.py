@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -87,27 +87,6 @@ def summary_lines(summary: Summary, trtexec_format: bool = False) -> list[str]:
     return lines
 
 
-def inference_options(options: BenchOptions, shapes: Mapping[str, tuple[int, ...]], backend: str,
-                      device_timed: bool) -> dict[str, object]:
-    """trtexec's "=== Inference Options ===" block (the lines trex keeps as the run's inference options)."""
-    def enabled(flag: bool) -> str:
-        return "Enabled" if flag else "Disabled"
-
-    items: dict[str, object] = {"Batch": "Explicit"}
-    items.update({f"Input inference shape ({name})": "x".join(map(str, shape)) for name, shape in shapes.items()})
-    items.update({
-        "Iterations": options.iterations,
-        "Duration": f"{options.duration_s:g}s (+ {options.warm_up_ms:g}ms warm up)",
-        "Inference Streams": options.inf_streams,
-        "Data transfers": enabled(not options.no_data_transfers and device_timed),
-        "Spin-wait": enabled(options.use_spin_wait and device_timed),
-        "CUDA Graph": enabled(options.use_cuda_graph and device_timed),
-        "Separate profiling": enabled(options.separate_profile_run and device_timed),
-        "Backend": f"{backend} ({'device' if device_timed else 'host'}-timed)",
-    })
-    return items
-
-
 def trace_detail_lines(trace: np.ndarray, avg_runs: int, device: bool = True) -> list[str]:
     """trtexec's "=== Trace details ===": one line per ``avg_runs`` consecutive queries."""
     lines = ["", "=== Trace details ===", f"Trace averages of {avg_runs} runs:"]
@@ -134,10 +113,10 @@ def profile_lines(layer_times: LayerTimes) -> list[str]:
     return [*lines, ""]
 
 
-def output_lines(outputs: Mapping[str, np.ndarray]) -> list[str]:
-    """--dumpOutput: each output of the last iteration, its dimensions and values."""
+def output_lines(outputs: Mapping[str, np.ndarray] | Sequence[tuple[str, np.ndarray]]) -> list[str]:
+    """--dumpOutput: each output (bench: of the last iteration; infer: of all runs), dimensions and values."""
     lines = ["Output Tensors:"]
-    for name, value in outputs.items():
+    for name, value in outputs.items() if isinstance(outputs, Mapping) else outputs:
         array = np.asarray(value)
         dims = "x".join(map(str, array.shape)) or "scalar"
         lines.append(f"{name}: ({dims})")
@@ -170,15 +149,28 @@ def summary_dict(summary: Summary) -> dict[str, object]:
     }
 
 
+def inference_dict(options: BenchOptions, generation: int | None) -> dict[str, object]:
+    """The switches as run (null where a host-timed backend has none) and whose trtexec defaults they follow."""
+    device = generation is not None
+    return {"trtexecGeneration": generation,
+            "cudaGraph": options.use_cuda_graph if device else None,
+            "dataTransfers": (not options.no_data_transfers) if device else None,
+            "spinWait": options.use_spin_wait if device else None,
+            "separateProfileRun": options.separate_profile_run if device else None,
+            "infStreams": options.inf_streams, "sleepTimeMs": options.sleep_time_ms,
+            "idleTimeMs": options.idle_time_ms}
+
+
 def print_report(result: BenchResult, options: BenchOptions, level: int, as_json: bool) -> None:
     """The trtexec-style report on stdout (on stderr with --json, whose summary then owns stdout)."""
     out = sys.stderr if as_json else sys.stdout
     summary, run = result.summary, result.run
-    lines = [("I", line) for line in prolog_lines(summary)]
+    lines = [("I", line) for line in result.banner]
+    lines += [("I", line) for line in prolog_lines(summary)]
     if level >= 2:
         lines += [("V", line) for line in trace_detail_lines(run.trace, options.avg_runs, result.device_timed)]
     lines += [("I", line) for line in summary_lines(summary, log.trtexec_format())]
-    warnings = bound_warnings(summary)
+    warnings = bound_warnings(summary, result.hints)
     lines += [("W", line) for line in warnings]
     if level >= 2:
         lines += [("V", line) for line in ("", *EXPLANATIONS)]
@@ -193,6 +185,7 @@ def print_report(result: BenchResult, options: BenchOptions, level: int, as_json
             "model": str(result.model),
             "backend": result.backend,
             "inputs": {name: list(shape) for name, shape in result.input_shapes.items()},
+            "inferenceOptions": inference_dict(result.options, result.generation),
             **summary_dict(summary),
             "warnings": [w.strip() for w in warnings if w.startswith("*")],
         }

@@ -175,9 +175,9 @@ def _typed(trt: Any, layer: Any) -> Any:
     """The layer as its own class (``network.get_layer`` returns the ILayer base), as Polygraphy does: the
     bindings' documented downcast is assigning ``__class__``. The attributes read afterwards are checked
     against every version's class by the conformance tests, through the annotated parameter functions."""
-    name = LAYER_CLASSES.get(layer.type.name)
-    if name is not None:
-        layer.__class__ = getattr(trt, name)
+    kind = layer.type.name
+    if kind in LAYER_CLASSES:
+        layer.__class__ = getattr(trt, LAYER_CLASSES[kind])
     return layer
 
 

@@ -71,3 +71,21 @@ def log_options(f: F) -> F:
     run = click.option("--logTimestamps", "log_timestamps", is_flag=True, expose_value=False, is_eager=True,
                        callback=timestamps, help="Prefix log lines with trtexec's [MM/DD/YYYY-HH:MM:SS].")(run)
     return run  # type: ignore[return-value]
+def plan_load_options(f: F) -> F:
+    """--versionCompatible and --leanDLLPath where a plan is loaded, as trtexec has them."""
+    f = click.option(
+        "--leanDLLPath", "lean_dll_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+        help="Lean runtime library for a plan built with --excludeLeanRuntime (trtexec --leanDLLPath).",
+    )(f)
+    return click.option(
+        "--versionCompatible", "--vc", "version_compatible", is_flag=True,
+        help="Allow a version-compatible plan's embedded lean runtime to run (it is code from the plan file; "
+        "trtexec --versionCompatible).",
+    )(f)
+
+
+def plan_loading(version_compatible: bool, lean_dll_path: Path | None) -> object:
+    """The PlanLoading of those flags (imported when a command runs, so that --help stays instant)."""
+    from trtkit.backends.plans import PlanLoading
+
+    return PlanLoading(version_compatible, lean_dll_path)

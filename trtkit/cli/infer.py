@@ -9,13 +9,15 @@ from typing import Any, TypeVar
 
 import click
 
-from trtkit.cli.common import flavor_option, verbosity, verbosity_options
+from trtkit.cli.accuracy_options import accuracy_options, make_accuracy_options, raise_on_failure
+from trtkit.cli.common import flavor_option, plan_load_options, plan_loading, verbosity, verbosity_options
+from trtkit.cli.run_options import plan_options
 from trtkit.platform import log
 
 F = TypeVar("F", bound=Callable[..., object])
 # The choices, spelled here so that --help needs neither numpy nor the preprocessing module.
 PRESET_CHOICES = ("auto", "invert", "unit", "signed", "imagenet", "caffe", "none")
-BACKEND_CHOICES = ("auto", "tensorrt", "onnxruntime")
+BACKEND_CHOICES = ("auto", "tensorrt", "onnxruntime", "reference")
 
 
 def _floats(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[float, ...] | None:
@@ -88,17 +90,25 @@ def make_input_options(files: tuple[str, ...], kwargs: dict[str, Any]) -> Any:
 @click.argument("inputs", nargs=-1, type=click.Path())
 @input_options
 @click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True,
-              help="auto: .onnx runs on ONNX Runtime, anything else is a TensorRT plan.")
+              help="auto: .onnx runs on ONNX Runtime (FP16/BF16/INT8 graphs on reference: each tensor stored "
+              "in its declared type), anything else is a TensorRT plan.")
 @click.option("--topk", type=click.IntRange(min=1), default=3, show_default=True, help="Classes listed per sample.")
 @click.option("--softmax/--no-softmax", default=True, show_default=True,
               help="Softmax over 2-D [N, C] score outputs (off when the model already outputs probabilities).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (predictions, backend, timings).")
 @click.option("--exportOutput", "export_output", type=click.Path(path_type=Path), default=None,
               help="Write the raw outputs as JSON (trtexec --exportOutput layout).")
+@click.option("--dumpOutput", "dump_output", is_flag=True,
+              help="Print the raw outputs as trtkit bench does (trtexec --dumpOutput).")
+@plan_options
+@plan_load_options
+@accuracy_options
 @flavor_option
 @verbosity_options
 def infer(model: Path, inputs: tuple[str, ...], backend: str, topk: int, softmax: bool, as_json: bool,
-          export_output: Path | None, flavor: str | None, verbose: bool, quiet: bool, **kwargs: Any) -> None:
+          export_output: Path | None, dump_output: bool, device: int, use_profile: int | None,
+          version_compatible: bool, lean_dll_path: Path | None, flavor: str | None,
+          verbose: bool, quiet: bool, **kwargs: Any) -> None:
     """Run MODEL (a TensorRT plan or .onnx) on INPUTS: images (PGM/PNG/JPEG/...), .npy/.npz arrays or ONNX
     TensorProto .pb files, and print each sample's class with the TensorRT MNIST sample's probability bars.
 
@@ -108,6 +118,7 @@ def infer(model: Path, inputs: tuple[str, ...], backend: str, topk: int, softmax
 
     level = verbosity(verbose, quiet)
     log.set_verbosity(level)
+    accuracy = make_accuracy_options(kwargs, kwargs["load_inputs"])
     options = InferOptions(
         model=model,
         inputs=make_input_options(inputs, kwargs),
@@ -116,7 +127,16 @@ def infer(model: Path, inputs: tuple[str, ...], backend: str, topk: int, softmax
         topk=topk,
         softmax=softmax,
         export_output=export_output,
+        plan_loading=plan_loading(version_compatible, lean_dll_path),
         verbosity=level,
+        device=device,
+        use_profile=use_profile,
+        accuracy=accuracy,
     )
     result = run_infer(options)
     click.echo(result.to_json() if as_json else result.to_text(level))
+    if dump_output:
+        from trtkit.bench.report import output_lines
+
+        click.echo("\n".join(f"[I] {line}" for line in output_lines(result.outputs)), err=as_json)
+    raise_on_failure(result.accuracy)
