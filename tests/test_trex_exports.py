@@ -21,12 +21,12 @@ import onnx
 import pytest
 from helpers import cli
 
-from trtkit.bench.benchmark import ModelOptions, benchmark
+from trtkit.bench.benchmark import BenchResult, ModelOptions, benchmark, write_exports
 from trtkit.bench.export import DURATION_KEYS, TIMES_KEYS, unjoined_profile_names
 from trtkit.bench.options import BenchOptions
 from trtkit.bench.report import summary_lines
 from trtkit.bench.stats import summarize, walltime_ms
-from trtkit.bench.trace import empty_trace
+from trtkit.bench.trace import BenchRun, empty_trace
 from trtkit.builder.builder import BuildOptions, build
 from trtkit.builder.layer_info import NETWORK_SOURCE
 from trtkit.builder.profiles import ProfileSpec
@@ -383,3 +383,23 @@ def test_device_timed_summary_in_trtexec_format_gives_trex_every_figure() -> Non
         assert len(trex_stats(perf[key])) == 7, key
     assert trex_stats(perf["GPU Compute Time"])[:2] == pytest.approx([1.0, 1.3])
     assert float(perf["Total GPU Compute Time"].split()[0]) == pytest.approx(summary.total_gpu_compute_s)
+
+
+def test_bench_writes_the_runs_layer_info_and_warns_about_profile_names_trex_cannot_join(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """write_exports with what a TensorRT run hands it (the GPU test tests/gpu/test_trex_gpu.py makes the same
+    from a measured context): the inspector's JSON as is, and a warning for a profiled layer it lacks."""
+    trace = empty_trace(2)
+    trace[0] = (0, 0.0, 0.1, 0.0, 0.2, 0.2, 1.2, 1.2, 1.3)
+    trace[1] = (0, 2.0, 2.1, 2.0, 2.2, 2.2, 3.2, 3.2, 3.3)
+    info = {"Layers": [{"Name": "conv", "LayerType": "CaskConvolution"}, {"Name": "w", "LayerType": "Constant"}],
+            "Bindings": ["x", "y"], "Source": "engine inspector"}
+    run = BenchRun(trace, walltime_ms(trace), layer_times_ms={"conv": np.array([1.0, 1.0]), "ghost": np.array([0.5])},
+                   layer_info=info)
+    options = BenchOptions(export_profile=tmp_path / "p.json", export_layer_info=tmp_path / "g.json", progress=False)
+    summary = summarize(trace, run.walltime_ms, options.percentiles)
+    write_exports(BenchResult(Path("m.plan"), "tensorrt", True, {"x": (1,)}, run, summary, options), options)
+    assert json.loads((tmp_path / "g.json").read_text()) == info
+    assert [r.get("name") for r in json.loads((tmp_path / "p.json").read_text())] == [None, "conv", "ghost"]
+    assert "[W] --exportProfile: layer 'ghost' is not in --exportLayerInfo; trex will not join it" in \
+        capsys.readouterr().err.splitlines()

@@ -32,7 +32,8 @@ def test_layer_info_and_profile_of_one_run_join(runner_factory: Runners, rng: np
                            export_layer_info=graph)
     run = measure(backend, {"input": x}, options)
     summary = summarize(run.trace, run.walltime_ms, options.percentiles)
-    write_exports(BenchResult(Path("standin.plan"), backend.name, True, {"input": x.shape}, run, summary), options)
+    write_exports(BenchResult(Path("standin.plan"), backend.name, True, {"input": x.shape}, run, summary, options),
+                  options)
     info = json.loads(graph.read_text())
     layer = info["Layers"][0]
     assert layer["Inputs"][0]["Dimensions"] == [5, 1, 28, 28], "the engine declares -1: the context's shape"
