@@ -21,7 +21,8 @@ from trtkit.data.tensors import format_shape as fmt
 from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError, UsageError
 from trtkit.platform.files import check_readable, read_bytes, write_atomic
-from trtkit.platform.trt import Flavour, load
+from trtkit.platform.flavours import Flavour
+from trtkit.platform.trt import load
 from trtkit.precision.options import PrecisionOptions
 from trtkit.precision.prepare import PreparedModel, prepare
 
