@@ -14,7 +14,7 @@ from trtkit.platform import log
 if TYPE_CHECKING:
     from trtkit.builder.builder import BuildOptions
     from trtkit.builder.profiles import ProfileSpec
-    from trtkit.platform.trt import Flavour
+    from trtkit.platform.flavours import Flavour
     from trtkit.precision.prepare import PreparedModel
 
 

@@ -22,6 +22,7 @@ COMMANDS = {
     "compare": ("trtkit.cli.compare", "compare", "Run the same inputs through two backends and compare outputs."),
     "eval": ("trtkit.cli.eval", "eval_", "Top-1 accuracy of a plan or ONNX model on a labelled set."),
     "inspect": ("trtkit.cli.inspect", "inspect", "A plan's writer and contents, or an ONNX model and parser support."),
+    "debug": ("trtkit.cli.debug", "debug", "debug precision: the layers that break FP16/BF16/INT8, and a keep list."),
 }
 
 # trtexec flags (trtexec 10.16 and 11.x option parsers: tests/data/trtexec_flags.json, written by
@@ -33,10 +34,10 @@ TRTEXEC_NOT_YET = frozenset(
     "--continue --cpuOnly --decomposableAttentions --directIO --distributiveIndependence --dryRun --dumpKernelText "
     "--dumpLayerInfo --dumpOptimizationProfile --dumpRawBindingsToFile --dumpRefit --enablePluginOverride "
     "--errorOnTimingCacheMiss --exposeDMA --fp8 --helpBuildRoute --ignoreParsedPluginLibs "
-    "--int4 --l2LimitForTiling --layerDeviceTypes --layerOutputTypes --layerPrecisions "
+    "--int4 --l2LimitForTiling --layerDeviceTypes "
     "--markDebug --markUnfusedTensorsAsDebugTensors --maxShapesCalib --maxTactics --minShapesCalib "
     "--monitorMemory --noBuilderCache --noCompilationCache --optShapesCalib --persistentCacheRatio --pi "
-    "--pluginInstanceNorm --precisionConstraints --preview --profile --refit --refitFromOnnx "
+    "--pluginInstanceNorm --preview --profile --refit --refitFromOnnx "
     "--remoteAutoTuningConfig --reportCapabilityDLA --restricted --runtimePlatform --safe --safetyPlugins "
     "--saveAllDebugTensors --saveAllEngines --saveDebugTensors --setBuildRoute --sparsity --stripAllWeights "
     "--stripWeights --tacticSources --tempdir --tempfileControls --threads --tilingOptimizationLevel --timeRefit "
