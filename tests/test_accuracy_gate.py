@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from trtkit.platform.errors import TrtkitError
-from trtkit.platform.trt import Flavour
+from trtkit.platform.flavours import Flavour
 from trtkit.precision.options import PrecisionOptions
 from trtkit.precision.prepare import PreparedModel, prepare
 from trtkit.tasks.accuracy import compare_precisions

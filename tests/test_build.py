@@ -127,7 +127,7 @@ def test_layer_info_export_is_parsed(zoo_mnist8: Path, tmp_path: Path) -> None:
     names = {layer["Name"] for layer in info["Layers"]}
     assert len(names) == result.num_layers
     assert {"Input3", "Plus214_Output_0"} <= set(info["Bindings"])
-    conv = [layer for layer in info["Layers"] if layer["LayerType"] == "CONVOLUTION"]
+    conv = [layer for layer in info["Layers"] if layer["ParameterType"] == "Convolution"]
     assert conv and conv[0]["Inputs"][0]["Dimensions"] == [1, 1, 28, 28]
 
 

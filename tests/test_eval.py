@@ -12,7 +12,7 @@ import pytest
 from helpers import cli
 
 from trtkit.platform.errors import TrtkitError
-from trtkit.platform.trt import TensorRT10
+from trtkit.platform.flavours import TensorRT10
 from trtkit.precision.options import PrecisionOptions
 from trtkit.precision.prepare import PreparedModel, prepare
 from trtkit.tasks.accuracy import compare_precisions

@@ -17,7 +17,7 @@ import pytest
 
 from trtkit.builder.layer_precisions import apply
 from trtkit.platform.errors import UsageError
-from trtkit.platform.trt import TensorRT10
+from trtkit.platform.flavours import TensorRT10
 from trtkit.precision.layers import layer_options
 
 MODEL = Path(__file__).parent / "data" / "models" / "transformer_block.onnx"

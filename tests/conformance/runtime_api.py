@@ -17,6 +17,7 @@ RUNTIME_CLASSES = (
     "IHostMemory",
     "IOutputAllocator",
     "IProfiler",
+    "LayerInformationFormat",
     "Runtime",
     "TensorFormat",
     "TensorIOMode",

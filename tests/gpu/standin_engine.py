@@ -10,12 +10,13 @@ launched through cuda-python's cuLaunchKernel, which (unlike pycuda) takes a raw
 kernel also bumps a device counter, so tests can count real launches (CUDA-graph replays included).
 
 ``trt_module()`` is a ``tensorrt``-like namespace (enums from the committed API, IProfiler, Dims) around
-which a real ``trtkit.platform.trt.TensorRT11`` flavour is built for the runner.
+which a real ``trtkit.platform.flavours.TensorRT11`` flavour is built for the runner.
 """
 
 from __future__ import annotations
 
 import ctypes
+import json
 import types
 import weakref
 from dataclasses import dataclass, field
@@ -335,6 +336,9 @@ class _Engine:
             self._owners[0] = weakref.ref(impl)
         return context
 
+    def create_engine_inspector(self) -> Any:
+        return self._trt.EngineInspector(self)
+
     # helpers for the stand-in contexts and the tests
     def _holder(self, profile: int) -> _Context | None:
         owner = self._owners.get(profile)
@@ -553,6 +557,41 @@ class _Context:
         return self._launch
 
 
+class _Inspector:
+    """EngineInspector behaviour: the engine's one layer (named as the profiler reports it) as the inspector's
+    JSON, with the dimensions of the attached execution context, or the engine's declared ones (-1 for a
+    dynamic dimension) without one, as TensorRT reports them."""
+
+    def __init__(self, engine: _Engine) -> None:
+        self._engine = engine
+        self.execution_context: Any = None
+        self.error_recorder: Any = None
+
+    def _layer(self) -> dict[str, Any]:
+        engine = self._engine
+        context = impl_of(self.execution_context) if self.execution_context is not None else None
+
+        def tensor(t: Tensor) -> dict[str, Any]:
+            dims = tuple(context.get_tensor_shape(t.name)) if context is not None else t.shape
+            return {"Name": t.name, "Location": "Device", "Dimensions": list(dims),
+                    "Format/Datatype": "Row major linear FP32"}
+
+        return {"Name": engine._spec.layer, "LayerType": "CaskGemmMatrixMultiply",
+                "Inputs": [tensor(t) for t in engine._spec.tensors if t.is_input],
+                "Outputs": [tensor(t) for t in engine._spec.tensors if not t.is_input],
+                "ParameterType": "MatrixMultiply", "TacticValue": "0x0000000000000001"}
+
+    def get_layer_information(self, layer_index: int, format: Any) -> str:
+        if layer_index != 0:
+            return ""
+        layer = self._layer()
+        return json.dumps(layer) if format == self._engine._trt.LayerInformationFormat.JSON else layer["Name"]
+
+    def get_engine_information(self, format: Any) -> str:
+        layer = self._layer()
+        if format != self._engine._trt.LayerInformationFormat.JSON:
+            return layer["Name"] + "\n"
+        return json.dumps({"Layers": [layer], "Bindings": [t.name for t in self._engine._spec.tensors]})
 class _Sequence:
     """Several launches that run as one enqueue."""
 
@@ -629,6 +668,7 @@ def trt_module(checked: bool = True) -> types.ModuleType:
         module.TensorIOMode, module.DataType, module.Dims = base.TensorIOMode, base.DataType, base.Dims
         module.TensorLocation, module.TensorFormat = base.TensorLocation, base.TensorFormat
         module.IProfiler, module.ICudaEngine, module.IExecutionContext = base.IProfiler, _Engine, _Context
+        module.EngineInspector, module.LayerInformationFormat = _Inspector, base.LayerInformationFormat
         module.IOutputAllocator = base.IOutputAllocator
         return module
     module.TensorIOMode = make_enum("TensorIOMode")
@@ -640,6 +680,8 @@ def trt_module(checked: bool = True) -> types.ModuleType:
     module.IProfiler = make_standin("IProfiler", _ProfilerBase)
     module.ICudaEngine = make_standin("ICudaEngine", _Engine)
     module.IExecutionContext = make_standin("IExecutionContext", _Context)
+    module.EngineInspector = make_standin("EngineInspector", _Inspector)
+    module.LayerInformationFormat = make_enum("LayerInformationFormat")
     return module
 
 
@@ -680,7 +722,7 @@ def free_engine(engine: Any) -> None:
 
 def flavour(checked: bool = True) -> Any:
     """A real trtkit TensorRT 11 flavour around the stand-in module."""
-    from trtkit.platform.trt import TensorRT11
+    from trtkit.platform.flavours import TensorRT11
 
     return TensorRT11(trt_module(checked))
 

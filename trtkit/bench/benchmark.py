@@ -178,14 +178,25 @@ def measure(backend: Backend, feeds: dict[str, np.ndarray], options: BenchOption
     return host_measure(backend, feeds, options)
 
 
+def log_device_information(backend: Backend, device_timed: bool) -> None:
+    """trtexec's "=== Device Information ===" block, the selected GPU (trex's "Device Properties"); a
+    host-timed backend has none."""
+    gpu = getattr(backend, "device", None) if device_timed else None
+    name = getattr(gpu, "name", None)
+    if name is not None:
+        log.section("Device Information", {"Selected Device": name})
+
+
 def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
-    """Measure like trtexec and write the files ``options`` asks for (--exportTimes, --exportProfile, --plot)."""
+    """Measure like trtexec and write the files ``options`` asks for (--exportTimes, --exportProfile,
+    --exportLayerInfo, --plot)."""
     check_options(options)
     with open_bench_backend(model) as (path, backend):
         device = is_device_timed(backend)
         log.info(f"Model: {path} on {backend.name} ({'device' if device else 'host'}-timed)")
         options, defaults = resolve_for(backend, options)
         feeds = make_feeds(backend, model)
+        log_device_information(backend, device)
         accuracy = []
         if options.accuracy is not None and options.accuracy.enabled:
             from trtkit.backends.validation import check_backend
@@ -209,7 +220,7 @@ def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
 
 
 def write_exports(result: BenchResult, options: BenchOptions) -> None:
-    """--exportTimes, --exportProfile, --exportOutput and --plot, each written atomically."""
+    """--exportTimes, --exportProfile, --exportOutput, --exportLayerInfo and --plot, each written atomically."""
     from trtkit.bench import export
 
     run = result.run
@@ -219,7 +230,7 @@ def write_exports(result: BenchResult, options: BenchOptions) -> None:
         export_outputs(options.export_output, list(run.outputs.items()))
         log.info(f"Outputs of the last query written to {options.export_output}")
     if options.export_times is not None:
-        export.export_times(options.export_times, run.trace)
+        export.export_times(options.export_times, run.trace, None if result.device_timed else result.backend)
         log.info(f"Timing trace of {len(run.trace)} queries written to {options.export_times}")
     if options.export_profile is not None:
         if run.layer_times_ms:
@@ -227,6 +238,14 @@ def write_exports(result: BenchResult, options: BenchOptions) -> None:
             log.info(f"Per-layer profile written to {options.export_profile}")
         else:
             log.warning(f"--exportProfile: the {result.backend} backend recorded no layer times; nothing written")
+    if options.export_layer_info is not None and run.layer_info is not None:
+        from trtkit.builder.layer_info import write_layer_info
+
+        write_layer_info(options.export_layer_info, run.layer_info)
+        log.info(f"Layer information (engine inspector, shapes of the run) written to {options.export_layer_info}")
+        if run.layer_times_ms:
+            for name in export.unjoined_profile_names(run.layer_info, list(run.layer_times_ms)):
+                log.warning(f"--exportProfile: layer {name!r} is not in --exportLayerInfo; trex will not join it")
     if options.plot is not None:
         from trtkit.bench.plot import save_plot
 

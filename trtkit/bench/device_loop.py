@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from trtkit.backends.tensorrt import TensorRTBackend
     from trtkit.bench.options import BenchOptions
-    from trtkit.platform.trt import Flavour
+    from trtkit.platform.flavours import Flavour
 
 
 def _loop(streams: list[Iteration], iterations: int, max_ms: float, warm_up_ms: float, sleep_ms: float = 0.0,
@@ -156,6 +156,13 @@ def measure(backend: TensorRTBackend, feeds: Mapping[str, np.ndarray], options: 
             trace = _timed(streams, options)
             if profile and not profile_in_timed_run:
                 _profile_run(streams[0], options, context, profiler)
+            layer_info = None
+            if options.export_layer_info is not None:
+                from trtkit.builder.layer_info import inspect_engine
+
+                # The context that ran, shapes set: the inspector reports the dimensions the profile measured,
+                # and the profiler and the inspector name the same engine's layers.
+                layer_info = inspect_engine(backend.flavour, backend.engine, context)
             outputs = None
             if options.wants_outputs:
                 if not streams[0].transfers:
@@ -174,7 +181,8 @@ def measure(backend: TensorRTBackend, feeds: Mapping[str, np.ndarray], options: 
         trace[field] -= origin
     trace = trace[np.argsort(trace["startH2DMs"], kind="stable")]
     layer_times = {name: np.asarray(ms) for name, ms in times.items()} if profiler is not None else None
-    return BenchRun(trace=trace, walltime_ms=walltime_ms(trace), layer_times_ms=layer_times, outputs=outputs)
+    return BenchRun(trace=trace, walltime_ms=walltime_ms(trace), layer_times_ms=layer_times, outputs=outputs,
+                    layer_info=layer_info)
 
 
 def _profile_run(stream: Iteration, options: BenchOptions, context: trt.IExecutionContext,

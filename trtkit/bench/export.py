@@ -2,6 +2,13 @@
 trtexec files read trtkit's: TensorRT Engine Explorer (trex) takes ``latencyMs`` from every timing record and
 keeps the profile records of 4-5 keys (``name``, ``timeMs``, ``averageMs``, ``medianMs``, ``percentage``),
 skipping the leading ``{"count": N}``.
+
+A host-timed backend (ONNX Runtime) measures one thing per query: the host time of a blocking run. Its
+timing records keep trtexec's keys in trtexec's order so that readers find them, but only the enqueue
+stamps and ``latencyMs`` (= ``endEnqMs - startEnqMs``) hold numbers; the H2D, compute and D2H stamps and
+durations, which nothing measured, are ``null``, and every record names what produced it in one extra
+key, ``"timedBy"`` (e.g. ``"onnxruntime, host clock (time.perf_counter)"``). Device-timed (TensorRT)
+records are exactly trtexec's.
 """
 
 from __future__ import annotations
@@ -47,9 +54,27 @@ def times_records(trace: np.ndarray) -> list[dict[str, object]]:
     return [{key: values[i] for key, values in columns} for i in range(len(ordered))]
 
 
-def export_times(path: str | os.PathLike[str], trace: np.ndarray) -> Path:
-    """--exportTimes: the timed queries (warm-up excluded) as trtexec's JSON array."""
-    return write_atomic(path, _json_array(times_records(trace)))
+HOST_CLOCK = "host clock (time.perf_counter)"
+
+
+def host_times_records(trace: np.ndarray, backend: str) -> list[dict[str, object]]:
+    """Timing records of a host-timed run: trtexec's keys, host figures only, device figures null."""
+    ordered = trace[np.argsort(trace["startEnqMs"], kind="stable")]
+    start, end = ordered["startEnqMs"].tolist(), ordered["endEnqMs"].tolist()
+    keys = [key for key, _ in TIMES_KEYS] + [key for key, _ in DURATION_KEYS]
+    timed_by = f"{backend}, {HOST_CLOCK}"
+    records = []
+    for s, e in zip(start, end, strict=True):
+        measured = {"startEnqMs": s, "endEnqMs": e, "latencyMs": e - s}
+        records.append({**{key: measured.get(key) for key in keys}, "timedBy": timed_by})
+    return records
+
+
+def export_times(path: str | os.PathLike[str], trace: np.ndarray, host_backend: str | None = None) -> Path:
+    """--exportTimes: the timed queries (warm-up excluded) as trtexec's JSON array; ``host_backend`` names
+    the backend of a host-timed run, whose records carry only what the host clock measured."""
+    records = times_records(trace) if host_backend is None else host_times_records(trace, host_backend)
+    return write_atomic(path, _json_array(records))
 
 
 def profile_records(layer_times: LayerTimes) -> list[dict[str, object]]:
@@ -67,3 +92,25 @@ def profile_records(layer_times: LayerTimes) -> list[dict[str, object]]:
 def export_profile(path: str | os.PathLike[str], layer_times: LayerTimes) -> Path:
     """--exportProfile: per-layer times as trtexec's JSON array."""
     return write_atomic(path, _json_array(profile_records(layer_times)))
+
+
+# Layers trex leaves out of its table (engine_plan.py: Constant and NoOp; parser.py: shape_call, signal, wait).
+TREX_DROPPED = frozenset({"Constant", "NoOp", "shape_call", "signal", "wait"})
+
+
+def unjoined_profile_names(layer_info: dict[str, object], profile_names: list[str]) -> list[str]:
+    """The --exportProfile layer names that trex would not join to the --exportLayerInfo row of that name.
+
+    trex drops profile records of Constant/NoOp layers, then joins by position when as many records as
+    table rows remain, else by name (with a "Partial profiling data" warning); it replaces the separators
+    \x1E/\x1F in layer-info names (not in profile names) by "+". Both files of one run name the layers of one
+    engine, so this is empty unless TensorRT's profiler and inspector disagree.
+    """
+    layers = [layer for layer in layer_info.get("Layers", []) if isinstance(layer, dict)]  # type: ignore[union-attr]
+    ignored = {layer["Name"] for layer in layers if layer.get("LayerType") in ("Constant", "NoOp")}
+    rows = [str(layer["Name"]).replace("\x1e", "+").replace("\x1f", "+")
+            for layer in layers if layer.get("LayerType") not in TREX_DROPPED]
+    kept = [name for name in profile_names if name not in ignored]
+    if len(kept) == len(rows):
+        return [name for name, row in zip(kept, rows, strict=True) if name != row]
+    return [name for name in kept if name not in set(rows)]

@@ -45,6 +45,9 @@ def check_options(options: BenchOptions, backend_name: str) -> None:
     if options.export_profile is not None:
         raise UsageError(f"--exportProfile: the {backend_name} backend has no per-layer profiler; "
                          "profile a TensorRT engine instead")
+    if options.export_layer_info is not None:
+        raise UsageError(f"--exportLayerInfo: the {backend_name} backend has no engine inspector; "
+                         "use it with a TensorRT plan (or trtkit build --exportLayerInfo)")
     ignored = given_switches(options)
     ignored += ["--dumpProfile"] if options.dump_profile else []
     ignored += ["--sleepTime"] if options.sleep_time_ms else []

@@ -3,7 +3,8 @@ averages, the per-layer profile, the output dump), plus a summary dict for ``--j
 
 Numbers use C++ iostream's default formatting (6 significant digits, ``%g``), as trtexec's do. Figures a
 host-timed backend cannot measure (H2D, GPU compute, D2H) print as ``n/a``, so ONNX Runtime and TensorRT
-runs compare in one table.
+runs compare in one table; in trtexec's log format (--logTimestamps, --exportLog) they are left out, since
+log readers parse a number after each key. Lines go through trtkit.platform.log, which stamps and keeps them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from trtkit.bench.options import BenchOptions
 from trtkit.bench.stats import LayerTimes, PerformanceResult, Summary, bound_warnings, layer_profile, trace_averages
+from trtkit.platform import log
 
 if TYPE_CHECKING:
     from trtkit.bench.benchmark import BenchResult
@@ -65,13 +67,22 @@ def prolog_lines(summary: Summary) -> list[str]:
     return [f"Timing trace has {summary.queries} queries over {summary.total_host_walltime_s:g} s"]
 
 
-def summary_lines(summary: Summary) -> list[str]:
-    """The "=== Performance summary ===" block."""
+def summary_lines(summary: Summary, trtexec_format: bool = False) -> list[str]:
+    """The "=== Performance summary ===" block.
+
+    ``trtexec_format`` (--logTimestamps, --exportLog) leaves out the figures a host-timed run did not
+    measure instead of printing ``n/a``: readers of trtexec logs parse a number after each key (trex fails
+    on ``n/a``), and a missing key is what they handle. A line without ``key:`` says what was left out.
+    """
     lines = ["", "=== Performance summary ===", f"Throughput: {summary.throughput_qps:g} qps"]
-    lines += [f"{label}: {_perf(summary.results[key], summary.percentiles)}" for key, label in LABELS.items()]
+    measured = {key: label for key, label in LABELS.items() if summary.results[key] is not None or not trtexec_format}
+    lines += [f"{label}: {_perf(summary.results[key], summary.percentiles)}" for key, label in measured.items()]
     lines.append(f"Total Host Walltime: {summary.total_host_walltime_s:g} s")
     gpu = summary.total_gpu_compute_s
-    lines.append(f"Total GPU Compute Time: {'n/a' if gpu is None else f'{gpu:g} s'}")
+    if gpu is not None or not trtexec_format:
+        lines.append(f"Total GPU Compute Time: {'n/a' if gpu is None else f'{gpu:g} s'}")
+    if len(measured) < len(LABELS):
+        lines.append("(host-timed run; H2D Latency, GPU Compute Time and D2H Latency were not measured)")
     lines.append("Explanations of the performance metrics are printed in the verbose logs.")
     return lines
 
@@ -154,21 +165,21 @@ def print_report(result: BenchResult, options: BenchOptions, level: int, as_json
     """The trtexec-style report on stdout (on stderr with --json, whose summary then owns stdout)."""
     out = sys.stderr if as_json else sys.stdout
     summary, run = result.summary, result.run
-    lines = [f"[I] {line}" for line in result.banner]
-    lines += [f"[I] {line}" for line in prolog_lines(summary)]
+    lines = [("I", line) for line in result.banner]
+    lines += [("I", line) for line in prolog_lines(summary)]
     if level >= 2:
-        lines += [f"[V] {line}" for line in trace_detail_lines(run.trace, options.avg_runs, result.device_timed)]
-    lines += [f"[I] {line}" for line in summary_lines(summary)]
+        lines += [("V", line) for line in trace_detail_lines(run.trace, options.avg_runs, result.device_timed)]
+    lines += [("I", line) for line in summary_lines(summary, log.trtexec_format())]
     warnings = bound_warnings(summary, result.hints)
-    lines += [f"[W] {line}" for line in warnings]
+    lines += [("W", line) for line in warnings]
     if level >= 2:
-        lines += [f"[V] {line}" for line in ("", *EXPLANATIONS)]
+        lines += [("V", line) for line in ("", *EXPLANATIONS)]
     if options.dump_profile and run.layer_times_ms:
-        lines += [f"[I] {line}" for line in profile_lines(run.layer_times_ms)]
+        lines += [("I", line) for line in profile_lines(run.layer_times_ms)]
     if options.dump_output and run.outputs:
-        lines += [f"[I] {line}" for line in output_lines(run.outputs)]
-    if not (as_json and level < 0):
-        print("\n".join(lines), file=out)
+        lines += [("I", line) for line in output_lines(run.outputs)]
+    for letter, line in lines:
+        log.emit(letter, line, shown=not (as_json and level < 0), stream=out)
     if as_json:
         document = {
             "model": str(result.model),

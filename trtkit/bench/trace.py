@@ -40,3 +40,5 @@ class BenchRun:
     # --dumpProfile: each layer's ms in every profiled iteration, in execution order
     layer_times_ms: dict[str, np.ndarray] | None = None
     outputs: dict[str, np.ndarray] | None = None  # --dumpOutput: outputs of the last iteration
+    # --exportLayerInfo: the engine inspector's JSON with the measured context attached (its shapes)
+    layer_info: dict[str, object] | None = None

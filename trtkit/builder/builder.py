@@ -15,13 +15,15 @@ from typing import TYPE_CHECKING
 
 from trtkit.builder import timing_cache
 from trtkit.builder.io_formats import IOFormat, apply_io_formats
+from trtkit.builder.options_log import log_build_options
 from trtkit.builder.profiles import ProfileSpec, add_to_config, resolve
 from trtkit.builder.summary import BuildSummary, read_back
 from trtkit.data.tensors import format_shape as fmt
 from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError, UsageError
 from trtkit.platform.files import check_readable, read_bytes, write_atomic
-from trtkit.platform.trt import Flavour, load
+from trtkit.platform.flavours import Flavour
+from trtkit.platform.trt import load
 from trtkit.precision.options import PrecisionOptions
 from trtkit.precision.prepare import PreparedModel, prepare
 
@@ -236,6 +238,7 @@ def _build(options: BuildOptions) -> BuildResult:
         shapes = "; ".join(f"{n}{' values' if n in shape_tensors else ''} min {fmt(p.min[n])} opt {fmt(p.opt[n])} "
                            f"max {fmt(p.max[n])}" for n in p.opt)
         log.info(f"Optimization profile {i}: {shapes}")
+    log_build_options(options, flavour, prepared, profiles, MEM_POOLS)
     config: trt.IBuilderConfig = builder.create_builder_config()
     added = _configure(flavour, builder, config, options, prepared, profiles)
     if prepared.layers is not None:
@@ -269,7 +272,7 @@ def _build(options: BuildOptions) -> BuildResult:
     if options.export_layer_info is not None:
         from trtkit.builder.layer_info import export_layer_info
 
-        result.layer_info_source = export_layer_info(flavour, plan, network, options.export_layer_info)
+        result.layer_info_source = export_layer_info(flavour, plan, network, options.export_layer_info, profiles)
         log.info(f"Layer information ({result.layer_info_source}) written to {options.export_layer_info}")
     if options.save_engine is not None:
         write_atomic(options.save_engine, plan)

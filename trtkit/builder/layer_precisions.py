@@ -18,7 +18,7 @@ from trtkit.precision.layers import NON_ACTIVATION, LayerPrecisions, LayerRule, 
 if TYPE_CHECKING:
     import tensorrt as trt
 
-    from trtkit.platform.trt import Flavour
+    from trtkit.platform.flavours import Flavour
 
 TRT_FLAVOURS = ("tensorrt10",)  # only weakly typed networks take per-layer precision through the API
 _ONNX_LAYER = re.compile(r"\[ONNX Layer: ([^\]]*)\]")

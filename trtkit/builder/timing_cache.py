@@ -13,7 +13,7 @@ from trtkit.platform.files import read_bytes, write_atomic
 if TYPE_CHECKING:
     import tensorrt as trt
 
-    from trtkit.platform.trt import Flavour
+    from trtkit.platform.flavours import Flavour
 
 
 def usable(flavour: Flavour, path: Path | None) -> Path | None:

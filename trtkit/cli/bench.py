@@ -10,7 +10,14 @@ import click
 
 from trtkit.bench.options import BenchOptions
 from trtkit.cli.accuracy_options import accuracy_options, make_accuracy_options, raise_on_failure
-from trtkit.cli.common import flavor_option, plan_load_options, plan_loading, verbosity, verbosity_options
+from trtkit.cli.common import (
+    flavor_option,
+    log_options,
+    plan_load_options,
+    plan_loading,
+    verbosity,
+    verbosity_options,
+)
 from trtkit.cli.run_options import inference_switches, plan_options, plugin_options, plugin_values, switch_values
 from trtkit.platform import log
 
@@ -52,6 +59,8 @@ _DEFAULTS = BenchOptions()
               help="Write every query's timing as JSON (trtexec --exportTimes).")
 @click.option("--exportProfile", "export_profile", type=_OUT,
               help="Write per-layer times as JSON (trtexec --exportProfile).")
+@click.option("--exportLayerInfo", "export_layer_info", type=_OUT,
+              help="Write the engine inspector's layer JSON, shapes of this run (TensorRT; trtexec).")
 @click.option("--plot", type=_OUT, help="Save a latency histogram and timeline (.png/.svg/.pdf; needs matplotlib).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (the report goes to stderr).")
 @click.option("--timeDeserialize", "time_deserialize", is_flag=True,
@@ -66,11 +75,13 @@ _DEFAULTS = BenchOptions()
 @accuracy_options
 @flavor_option
 @verbosity_options
+@log_options
 def bench(
     model: Path | None, load_engine: Path | None, onnx: Path | None, backend: str, save_engine: Path | None,
     shapes: str | None, load_inputs: tuple[str, ...], warm_up: float, iterations: int, duration: float, avg_runs: int,
     percentile: str, inf_streams: int, dump_profile: bool, dump_output: bool, export_output: Path | None,
-    export_times: Path | None, export_profile: Path | None, plot: Path | None, as_json: bool, device: int,
+    export_times: Path | None, export_profile: Path | None, export_layer_info: Path | None, plot: Path | None,
+    as_json: bool, device: int,
     use_profile: int | None, version_compatible: bool, lean_dll_path: Path | None,
     flavor: str | None, verbose: bool, quiet: bool, **switches: Any,
 ) -> None:
@@ -123,6 +134,7 @@ def bench(
         export_output=export_output,
         export_times=export_times,
         export_profile=export_profile,
+        export_layer_info=export_layer_info,
         plot=plot,
         progress=level >= 0,
         **switch_values(switches),

@@ -10,7 +10,7 @@ import click
 from trtkit.builder.builder import HARDWARE_COMPATIBILITY, PROFILING_VERBOSITY, BuildOptions, parse_mem_pool_sizes
 from trtkit.builder.profiles import ProfileSpec, profiles_from_flags
 from trtkit.cli.build_options import io_options, io_values
-from trtkit.cli.common import flavor_option, verbosity, verbosity_options
+from trtkit.cli.common import flavor_option, log_options, verbosity, verbosity_options
 from trtkit.cli.infer import PRESET_CHOICES
 from trtkit.cli.run_options import plan_options, plugin_options, plugin_values
 from trtkit.platform import log
@@ -81,6 +81,7 @@ _PATH = click.Path(path_type=Path, dir_okay=False)
 @plan_options
 @flavor_option
 @verbosity_options
+@log_options
 def build(
     onnx: Path, save_engine: Path | None, fp16: bool, bf16: bool, int8: bool, best: bool, calib: Path | None,
     calib_cache: Path | None, calib_algo: str | None, calib_samples: int, calib_mode: str,

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import onnx
 
     from trtkit.data.preprocess import PreprocessOptions
-    from trtkit.platform.trt import Flavour
+    from trtkit.platform.flavours import Flavour
     from trtkit.precision.options import PrecisionOptions
 
 QUANTIZED_OPS = ("Conv", "ConvTranspose", "Gemm", "MatMul")

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trtkit.platform.errors import UsageError
-from trtkit.platform.trt import DATA_TYPES
+from trtkit.platform.flavours import DATA_TYPES
 
 if TYPE_CHECKING:
     import onnx

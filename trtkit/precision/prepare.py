@@ -24,7 +24,7 @@ from trtkit.precision.layers import REDUCED_FLOATS, LayerPrecisions, blocked_nod
 from trtkit.precision.options import PrecisionOptions, check
 
 if TYPE_CHECKING:
-    from trtkit.platform.trt import Flavour
+    from trtkit.platform.flavours import Flavour
 
 @dataclass
 class PreparedModel:
