@@ -33,13 +33,14 @@ def test_device_makes_the_primary_context_current(device: cuda.Device) -> None:
     """TensorRT's runtime API uses the primary context: pycuda's work must live in that same context."""
     from cuda.bindings import driver as cu
 
-    primary = cuda.check(cu.cuDevicePrimaryCtxRetain(cuda.check(cu.cuDeviceGet(0), "cuDeviceGet")), "retain")
+    ordinal = cuda_driver.check(cu.cuDeviceGet(0), "cuDeviceGet")
+    primary = cuda_driver.check(cu.cuDevicePrimaryCtxRetain(ordinal), "retain")
     try:
         with cuda.Device():
-            assert int(cuda.check(cu.cuCtxGetCurrent(), "cuCtxGetCurrent")) == int(primary)
-        assert int(cuda.check(cu.cuCtxGetCurrent(), "cuCtxGetCurrent")) == int(primary)  # the session's stays
+            assert int(cuda_driver.check(cu.cuCtxGetCurrent(), "cuCtxGetCurrent")) == int(primary)
+        assert int(cuda_driver.check(cu.cuCtxGetCurrent(), "cuCtxGetCurrent")) == int(primary)  # the session's stays
     finally:
-        cu.cuDevicePrimaryCtxRelease(cuda.check(cu.cuDeviceGet(0), "cuDeviceGet"))
+        cu.cuDevicePrimaryCtxRelease(cuda_driver.check(cu.cuDeviceGet(0), "cuDeviceGet"))
     free, total = device.mem_get_info()
     assert 0 < free <= total
 
@@ -48,13 +49,13 @@ def test_devices_share_the_context_and_close_in_any_order(device: cuda.Device) -
     """One Device per backend: closing them out of order must neither fail nor drop the context."""
     from cuda.bindings import driver as cu
 
-    current = cuda.check(cu.cuCtxGetCurrent(), "cuCtxGetCurrent")
+    current = cuda_driver.check(cu.cuCtxGetCurrent(), "cuCtxGetCurrent")
     first, second = cuda.Device(), cuda.Device()
     first.close()
     first.close()  # idempotent
-    assert int(cuda.check(cu.cuCtxGetCurrent(), "cuCtxGetCurrent")) == int(current)
+    assert int(cuda_driver.check(cu.cuCtxGetCurrent(), "cuCtxGetCurrent")) == int(current)
     second.close()
-    assert int(cuda.check(cu.cuCtxGetCurrent(), "cuCtxGetCurrent")) == int(current)
+    assert int(cuda_driver.check(cu.cuCtxGetCurrent(), "cuCtxGetCurrent")) == int(current)
     stream = cuda.new_stream()  # the session's context is still usable
     stream.synchronize()
 

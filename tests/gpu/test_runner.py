@@ -111,7 +111,7 @@ def test_a_fixed_profile_is_honoured(runner_factory: Runners, rng: np.random.Gen
     x = mnist_input(rng, 4)
     np.testing.assert_array_equal(backend.run({"input": x})["scores"], mnist_expected(engine, x))
     assert _context(backend).active_optimization_profile == 1
-    with pytest.raises(TrtkitError, match="--optProfile=2"):
+    with pytest.raises(TrtkitError, match="--useProfile=2"):
         runner_factory(mnist_spec(dynamic=True), profile=2)
 
 

@@ -90,7 +90,7 @@ def test_bench_on_a_data_dependent_engine_runs_without_a_cuda_graph(runner_facto
     engine, backend = runner_factory(nonzero_spec(64))
     x = _sparse(rng, 64, 9)
     options = BenchOptions(warm_up_ms=0.0, iterations=30, duration_s=0.0, progress=False, use_cuda_graph=True,
-                           dump_output=True)
+                           no_data_transfers=False, dump_output=True)  # copies timed (not trtexec 11's default)
     run = measure(backend, {"x": x}, options)
     err = capsys.readouterr().err
     assert "The built TensorRT engine contains operations that are not permitted under CUDA graph capture mode." in err
