@@ -18,13 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from trtkit.backends.base import Backend
-from trtkit.backends.loader import BACKEND_CHOICES, ONNX_SUFFIXES, open_backend
+from trtkit.backends.loader import BACKEND_CHOICES, ONNX_SUFFIXES, open_backend, resolve_backend
 from trtkit.bench.options import BenchOptions
 from trtkit.bench.stats import Summary, summarize
 from trtkit.bench.trace import BenchRun
 from trtkit.data.examples import BUNDLED_MODEL
 from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError, UsageError
+from trtkit.precision.options import PrecisionOptions
 
 
 @dataclass
@@ -33,12 +34,14 @@ class ModelOptions:
 
     engine: Path | None = None  # --loadEngine (or the MODEL argument): a TensorRT plan
     onnx: Path | None = None  # --onnx: run on ONNX Runtime, or build first with backend="tensorrt"
-    backend: str = "auto"  # --backend: auto (plan -> tensorrt, onnx -> onnxruntime), tensorrt, onnxruntime
-    save_engine: Path | None = None  # --saveEngine: keep the plan built from --onnx
+    backend: str = "auto"  # --backend: auto (plan -> tensorrt, onnx -> onnxruntime, .xml/.blob -> openvino), ...
+    save_engine: Path | None = None  # --saveEngine: keep the plan built from --onnx (OpenVINO: the compiled blob)
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # --shapes
     load_inputs: dict[str, Path] = field(default_factory=dict)  # --loadInputs
     flavor: str | None = None  # --flavor
     verbosity: int = 0  # --verbose / --quiet
+    precision: PrecisionOptions = field(default_factory=PrecisionOptions)  # --fp16 --bf16 --int8 --calib...
+    threads: int = 0  # --cpuThreads: CPU backends' thread count (0: the runtime's default)
 
 
 @dataclass
@@ -51,6 +54,7 @@ class BenchResult:
     input_shapes: dict[str, tuple[int, ...]]
     run: BenchRun
     summary: Summary
+    settings: dict[str, str] = field(default_factory=dict)  # what the backend was told and chose
 
 
 def check_options(options: BenchOptions) -> None:
@@ -89,19 +93,28 @@ def choose_model(model: ModelOptions) -> tuple[Path, bool]:
 
 
 @contextmanager
-def open_bench_backend(model: ModelOptions) -> Iterator[tuple[Path, Backend]]:
-    """The backend that runs the chosen model; an ONNX model with backend="tensorrt" is built first."""
+def open_bench_backend(model: ModelOptions, bench: BenchOptions | None = None) -> Iterator[tuple[Path, Backend]]:
+    """The backend that runs the chosen model: an ONNX model with backend="tensorrt" is built first (with the
+    precision flags); one on a CPU backend opens as the precision flags make it (:mod:`trtkit.builder.cpu_model`)."""
     path, is_onnx = choose_model(model)
-    if model.save_engine is not None and not (is_onnx and model.backend == "tensorrt"):
-        raise UsageError("--saveEngine keeps the plan built from --onnx with --backend tensorrt; nothing is built here")
+    kind = resolve_backend(path, model.backend)
+    if kind in ("onnxruntime", "openvino"):
+        with _open_cpu(path, kind, model, bench or BenchOptions()) as backend:
+            yield path, backend
+        return
+    if model.save_engine is not None and not is_onnx:
+        raise UsageError("--saveEngine keeps the plan built from --onnx with --backend tensorrt, or the blob OpenVINO "
+                         "compiles from .onnx/.xml; nothing is built here")
+    if model.threads:
+        raise UsageError(f"--cpuThreads={model.threads}: sets the CPU backends' threads; {path} runs on TensorRT")
     options = {"flavor": model.flavor, "verbosity": model.verbosity}
-    if is_onnx and model.backend == "tensorrt":
+    if is_onnx:
         from trtkit.builder.builder import BuildOptions, build
         from trtkit.builder.profiles import ProfileSpec
 
         profiles = [ProfileSpec(dict(model.shapes), dict(model.shapes), dict(model.shapes))] if model.shapes else []
-        result = build(BuildOptions(onnx=path, save_engine=model.save_engine, profiles=profiles, flavor=model.flavor,
-                                    verbosity=model.verbosity))
+        result = build(BuildOptions(onnx=path, save_engine=model.save_engine, precision=model.precision,
+                                    profiles=profiles, flavor=model.flavor, verbosity=model.verbosity))
         with tempfile.TemporaryDirectory(prefix="trtkit-bench-") as scratch:
             plan = model.save_engine or Path(scratch) / f"{path.stem}.plan"
             if model.save_engine is None:
@@ -109,8 +122,29 @@ def open_bench_backend(model: ModelOptions) -> Iterator[tuple[Path, Backend]]:
             with open_backend(plan, "tensorrt", **options) as backend:
                 yield path, backend
         return
-    with open_backend(path, model.backend, **options) as backend:
+    precision = model.precision
+    if any((precision.fp16, precision.bf16, precision.int8, precision.best)):
+        raise UsageError(f"{path}: a TensorRT plan's precision was fixed when it was built; precision flags apply to "
+                         "an ONNX model (--onnx)")
+    with open_backend(path, "tensorrt", **options) as backend:
         yield path, backend
+
+
+@contextmanager
+def _open_cpu(path: Path, kind: str, model: ModelOptions, bench: BenchOptions) -> Iterator[Backend]:
+    """ONNX Runtime or OpenVINO with the runtime settings the flags give; --saveEngine exports OpenVINO's blob."""
+    from trtkit.builder.cpu_model import open_model
+
+    if model.save_engine is not None and (kind != "openvino" or path.suffix.lower() == ".blob"):
+        raise UsageError(f"--saveEngine keeps the plan built from --onnx with --backend tensorrt, or the blob OpenVINO "
+                         f"compiles from .onnx/.xml; {path.name} on {kind} compiles nothing to save")
+    with open_model(path, kind, precision=model.precision, threads=model.threads, shapes=model.shapes,
+                    streams=bench.inf_streams, profile=bench.dump_profile or bench.export_profile is not None,
+                    flavor=model.flavor, verbosity=model.verbosity) as backend:
+        if model.save_engine is not None:
+            backend.export(model.save_engine)  # type: ignore[attr-defined]
+            log.info(f"Compiled blob written to {model.save_engine}")
+        yield backend
 
 
 def make_feeds(backend: Backend, model: ModelOptions) -> dict[str, np.ndarray]:
@@ -141,6 +175,12 @@ def measure(backend: Backend, feeds: dict[str, np.ndarray], options: BenchOption
         from trtkit.bench.device_loop import measure as device_measure
 
         return device_measure(backend, feeds, options)
+    from trtkit.backends.openvino import OpenVINOBackend
+
+    if isinstance(backend, OpenVINOBackend):
+        from trtkit.bench.openvino_loop import measure as openvino_measure
+
+        return openvino_measure(backend, feeds, options)
     from trtkit.bench.host_loop import measure as host_measure
 
     return host_measure(backend, feeds, options)
@@ -149,19 +189,37 @@ def measure(backend: Backend, feeds: dict[str, np.ndarray], options: BenchOption
 def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
     """Measure like trtexec and write the files ``options`` asks for (--exportTimes, --exportProfile, --plot)."""
     check_options(options)
-    with open_bench_backend(model) as (path, backend):
+    with open_bench_backend(model, options) as (path, backend):
         device = is_device_timed(backend)
         log.info(f"Model: {path} on {backend.name} ({'device' if device else 'host'}-timed)")
+        settings = dict(backend.settings)
         feeds = make_feeds(backend, model)
+        if options.export_layer_info is not None:
+            write_layer_info(backend, options.export_layer_info)
         log.info("Starting inference")
         run = measure(backend, feeds, options)
         name = backend.name
     if len(run.trace) == 0:
         raise TrtkitError(f"{path}: the run recorded no timed queries; raise --iterations or --duration")
     summary = summarize(run.trace, run.walltime_ms, options.percentiles, device=device)
-    result = BenchResult(path, name, device, {k: tuple(np.shape(v)) for k, v in feeds.items()}, run, summary)
+    result = BenchResult(path, name, device, {k: tuple(np.shape(v)) for k, v in feeds.items()}, run, summary,
+                         settings)
     write_exports(result, options)
     return result
+
+
+def write_layer_info(backend: Backend, path: Path) -> None:
+    """--exportLayerInfo: OpenVINO's runtime model (after its fusions) in trtexec's layer-info layout."""
+    layer_info = getattr(backend, "layer_info", None)
+    if layer_info is None:
+        raise UsageError(f"--exportLayerInfo: bench writes OpenVINO's runtime model; for the {backend.name} backend "
+                         "use trtkit build --exportLayerInfo")
+    import json
+
+    from trtkit.platform.files import write_atomic
+
+    write_atomic(path, json.dumps(layer_info(), indent=2).encode())
+    log.info(f"Layer information written to {path}")
 
 
 def write_exports(result: BenchResult, options: BenchOptions) -> None:

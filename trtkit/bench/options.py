@@ -22,5 +22,6 @@ class BenchOptions:
     dump_output: bool = False  # --dumpOutput
     export_times: Path | None = None  # --exportTimes
     export_profile: Path | None = None  # --exportProfile
+    export_layer_info: Path | None = None  # --exportLayerInfo (OpenVINO's runtime model)
     plot: Path | None = None  # --plot (trtkit's own)
     progress: bool = True  # progress bar on long runs (off with --quiet or no TTY)

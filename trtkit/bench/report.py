@@ -48,6 +48,8 @@ EXPLANATIONS = (
     "single query.",
     "For host-timed backends (ONNX Runtime) Latency and Enqueue Time are the host time of one blocking run; "
     "H2D, GPU Compute and D2H are n/a.",
+    "On OpenVINO Latency is OpenVINO's own per-request latency (as benchmark_app reports it) and Enqueue Time the "
+    "host time of the infer/start_async call.",
 )
 
 
@@ -63,6 +65,11 @@ def _perf(result: PerformanceResult | None, percentiles: tuple[float, ...]) -> s
 
 def prolog_lines(summary: Summary) -> list[str]:
     return [f"Timing trace has {summary.queries} queries over {summary.total_host_walltime_s:g} s"]
+
+
+def settings_line(backend: str, settings: Mapping[str, str]) -> str:
+    """What the backend ran with (threads, precision hint, streams...), so that two reports compare."""
+    return f"Backend {backend}: " + ", ".join(f"{key}={value}" for key, value in settings.items())
 
 
 def summary_lines(summary: Summary) -> list[str]:
@@ -143,6 +150,8 @@ def print_report(result: BenchResult, options: BenchOptions, level: int, as_json
     out = sys.stderr if as_json else sys.stdout
     summary, run = result.summary, result.run
     lines = [f"[I] {line}" for line in prolog_lines(summary)]
+    if result.settings:
+        lines.append(f"[I] {settings_line(result.backend, result.settings)}")
     if level >= 2:
         lines += [f"[V] {line}" for line in trace_detail_lines(run.trace, options.avg_runs, result.device_timed)]
     lines += [f"[I] {line}" for line in summary_lines(summary)]
@@ -160,6 +169,7 @@ def print_report(result: BenchResult, options: BenchOptions, level: int, as_json
         document = {
             "model": str(result.model),
             "backend": result.backend,
+            "settings": result.settings,
             "inputs": {name: list(shape) for name, shape in result.input_shapes.items()},
             **summary_dict(summary),
             "warnings": [w.strip() for w in warnings if w.startswith("*")],

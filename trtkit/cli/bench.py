@@ -10,6 +10,7 @@ import click
 
 from trtkit.bench.options import BenchOptions
 from trtkit.cli.common import flavor_option, verbosity, verbosity_options
+from trtkit.cli.runtime import BACKEND_CHOICES, BACKEND_HELP, pop_runtime, runtime_options
 from trtkit.platform import log
 
 if TYPE_CHECKING:
@@ -25,9 +26,10 @@ _DEFAULTS = BenchOptions()
 @click.option("--loadEngine", "load_engine", type=_FILE, help="TensorRT plan to measure (trtexec --loadEngine).")
 @click.option("--onnx", type=_FILE, help="ONNX model: runs on ONNX Runtime, or is built first with --backend tensorrt "
               "(trtexec --onnx).")
-@click.option("--backend", type=click.Choice(["auto", "tensorrt", "onnxruntime"]), default="auto", show_default=True,
-              help="auto: plans on TensorRT, ONNX models on ONNX Runtime.")
-@click.option("--saveEngine", "save_engine", type=_OUT, help="Keep the plan built from --onnx (trtexec --saveEngine).")
+@click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True, help=BACKEND_HELP)
+@runtime_options
+@click.option("--saveEngine", "save_engine", type=_OUT, help="Keep the plan built from --onnx (trtexec --saveEngine); "
+              "OpenVINO: the compiled blob (load it back as MODEL or --loadEngine).")
 @click.option("--shapes", metavar="SPEC", help="Input shapes, e.g. input:64x1x28x28 (trtexec --shapes).")
 @click.option("--loadInputs", "load_inputs", metavar="SPEC",
               help="name:file[,...]: raw bytes as trtexec reads them, or .npy/.npz/.pb; other inputs get random "
@@ -45,7 +47,8 @@ _DEFAULTS = BenchOptions()
 @click.option("--useCudaGraph", "use_cuda_graph", is_flag=True,
               help="Launch through a CUDA graph (trtexec --useCudaGraph).")
 @click.option("--infStreams", "--streams", "inf_streams", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Contexts in flight at once (trtexec --infStreams, formerly --streams).")
+              help="Contexts in flight at once (trtexec --infStreams, formerly --streams). OpenVINO: 1 runs the "
+                   "latency hint synchronously, N the throughput hint with N streams and N async requests.")
 @click.option("--noDataTransfers", "no_data_transfers", is_flag=True,
               help="Leave out H2D/D2H copies (trtexec --noDataTransfers).")
 @click.option("--useSpinWait", "use_spin_wait", is_flag=True,
@@ -59,6 +62,8 @@ _DEFAULTS = BenchOptions()
               help="Write every query's timing as JSON (trtexec --exportTimes).")
 @click.option("--exportProfile", "export_profile", type=_OUT,
               help="Write per-layer times as JSON (trtexec --exportProfile).")
+@click.option("--exportLayerInfo", "export_layer_info", type=_OUT,
+              help="OpenVINO: write the runtime model's layers (kernels, precisions, fusions) as JSON.")
 @click.option("--plot", type=_OUT, help="Save a latency histogram and timeline (.png/.svg/.pdf; needs matplotlib).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (the report goes to stderr).")
 @flavor_option
@@ -68,7 +73,8 @@ def bench(
     shapes: str | None, load_inputs: str | None, warm_up: float, iterations: int, duration: float, avg_runs: int,
     percentile: str, use_cuda_graph: bool, inf_streams: int, no_data_transfers: bool, use_spin_wait: bool,
     separate_profile_run: bool, dump_profile: bool, dump_output: bool, export_times: Path | None,
-    export_profile: Path | None, plot: Path | None, as_json: bool, flavor: str | None, verbose: bool, quiet: bool,
+    export_profile: Path | None, export_layer_info: Path | None, plot: Path | None, as_json: bool, flavor: str | None,
+    verbose: bool, quiet: bool, **kwargs: object,
 ) -> None:
     """Measure latency and throughput like trtexec: a plan on TensorRT, an ONNX model on ONNX Runtime.
 
@@ -85,6 +91,7 @@ def bench(
 
     level = verbosity(verbose, quiet)
     log.set_verbosity(level)
+    precision, threads = pop_runtime(kwargs)
     if model is not None and load_engine is not None:
         raise UsageError("give the plan once: as MODEL or with --loadEngine")
     model_options = ModelOptions(
@@ -96,6 +103,8 @@ def bench(
         load_inputs=_load_inputs(load_inputs),
         flavor=flavor,
         verbosity=level,
+        precision=precision,
+        threads=threads,
     )
     options = BenchOptions(
         warm_up_ms=warm_up,
@@ -112,6 +121,7 @@ def bench(
         dump_output=dump_output,
         export_times=export_times,
         export_profile=export_profile,
+        export_layer_info=export_layer_info,
         plot=plot,
         progress=level >= 0,
     )

@@ -10,6 +10,7 @@ import click
 
 from trtkit.cli.common import flavor_option, verbosity, verbosity_options
 from trtkit.cli.infer import input_options, make_input_options
+from trtkit.cli.runtime import BACKEND_CHOICES, pop_runtime, runtime_options
 from trtkit.platform import log
 
 
@@ -18,6 +19,10 @@ from trtkit.platform import log
 @click.option("--engine", type=click.Path(path_type=Path), default=None,
               help="The candidate plan (then every path after REFERENCE is an input file).")
 @input_options
+@click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True,
+              help="The CANDIDATE's backend (--engine: tensorrt); the reference runs on auto's choice. E.g. "
+                   "compare m.onnx m.onnx --backend openvino --bf16 measures OpenVINO's BF16 against ONNX Runtime.")
+@runtime_options
 @click.option("--atol", type=click.FloatRange(min=0), default=1e-5, show_default=True,
               help="Absolute tolerance (Polygraphy --atol).")
 @click.option("--rtol", type=click.FloatRange(min=0), default=1e-5, show_default=True,
@@ -26,8 +31,8 @@ from trtkit.platform import log
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as one JSON document.")
 @flavor_option
 @verbosity_options
-def compare(paths: tuple[str, ...], engine: Path | None, atol: float, rtol: float, seed: int, as_json: bool,
-            flavor: str | None, verbose: bool, quiet: bool, **kwargs: Any) -> None:
+def compare(paths: tuple[str, ...], engine: Path | None, backend: str, atol: float, rtol: float, seed: int,
+            as_json: bool, flavor: str | None, verbose: bool, quiet: bool, **kwargs: Any) -> None:
     """Run the same inputs through REFERENCE and CANDIDATE (each an .onnx model, run on ONNX Runtime, or a
     TensorRT plan) and report each output's max absolute/relative error; exit 1 on a mismatch.
 
@@ -40,7 +45,8 @@ def compare(paths: tuple[str, ...], engine: Path | None, atol: float, rtol: floa
     from trtkit.tasks.compare import CompareOptions, run_compare
 
     rest = list(paths[1:])
-    candidate_backend = "tensorrt" if engine is not None else "auto"
+    candidate_backend = "tensorrt" if engine is not None else backend
+    precision, threads = pop_runtime(kwargs)
     if engine is None:
         if not rest:
             raise click.UsageError("give a CANDIDATE model after REFERENCE, or --engine PLAN")
@@ -49,7 +55,9 @@ def compare(paths: tuple[str, ...], engine: Path | None, atol: float, rtol: floa
     inputs.seed = seed
     level = verbosity(verbose, quiet)
     log.set_verbosity(level)
-    options = CompareOptions(Path(paths[0]), engine, inputs, candidate_backend, atol, rtol, flavor, level)
+    precision.preprocess = inputs.preprocess
+    options = CompareOptions(Path(paths[0]), engine, inputs, candidate_backend, atol, rtol, flavor, level,
+                             precision, threads)
     result = run_compare(options)
     click.echo(result.to_json() if as_json else result.to_text())
     if not result.passed:

@@ -14,12 +14,13 @@ from pathlib import Path
 import numpy as np
 
 from trtkit.backends.base import Backend
-from trtkit.backends.loader import open_backend
+from trtkit.builder.cpu_model import open_model
 from trtkit.data.feeds import Feeds, InputOptions, make_runs
 from trtkit.data.tensors import TensorInfo
 from trtkit.data.tensors import format_shape as fmt
 from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError
+from trtkit.precision.options import PrecisionOptions
 
 EPSILON = 2.220446049250313e-16  # added to zero reference values, as Polygraphy does
 
@@ -34,6 +35,8 @@ class CompareOptions:
     rtol: float = 1e-5  # --rtol (Polygraphy's default)
     flavor: str | None = None  # --flavor: which TensorRT opens plans
     verbosity: int = 0
+    precision: PrecisionOptions = field(default_factory=PrecisionOptions)  # --fp16 --bf16 --int8: the candidate's
+    threads: int = 0  # --cpuThreads: both models' CPU threads
 
 
 @dataclass
@@ -106,8 +109,9 @@ def run_compare(options: CompareOptions) -> CompareResult:
     """Run every input set through both models and collect per-output error statistics."""
     kwargs = {"flavor": options.flavor, "verbosity": options.verbosity}
     with (
-        open_backend(options.reference, "auto", **kwargs) as reference,
-        open_backend(options.candidate, options.candidate_backend, **kwargs) as candidate,
+        open_model(options.reference, "auto", threads=options.threads, **kwargs) as reference,
+        open_model(options.candidate, options.candidate_backend, precision=options.precision, threads=options.threads,
+                   **kwargs) as candidate,
     ):
         feeds = make_runs(_common_inputs(reference, candidate, options.candidate), options.inputs, random=True)
         expected = [reference.run(run.feeds) for run in feeds.runs]

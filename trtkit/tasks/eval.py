@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 
 from trtkit.backends.base import Backend
-from trtkit.backends.loader import open_backend
 from trtkit.data.labelled import LabelledSet, batches_of, load_labelled, pipeline_for
 from trtkit.data.preprocess import PreprocessOptions
 from trtkit.platform.errors import UsageError
+from trtkit.precision.options import PrecisionOptions
 
 
 @dataclass
@@ -24,10 +24,12 @@ class EvalOptions:
     split: str = "test"  # --split test|train (MNIST IDX)
     limit: int | None = None  # --limit: only the first N samples
     batch: int = 100  # --batch: samples per run where the batch dimension is dynamic
-    backend: str = "auto"  # --backend auto|tensorrt|onnxruntime
+    backend: str = "auto"  # --backend auto|tensorrt|onnxruntime|openvino
     preprocess: PreprocessOptions = field(default_factory=PreprocessOptions)  # --preprocess
     flavor: str | None = None  # --flavor
     verbosity: int = 0  # --verbose / --quiet
+    precision: PrecisionOptions = field(default_factory=PrecisionOptions)  # --fp16 --bf16 --int8 --calib...
+    threads: int = 0  # --cpuThreads
 
 
 @dataclass
@@ -128,7 +130,10 @@ def evaluate(options: EvalOptions) -> EvalResult:
     if options.limit is not None and options.limit < 1:
         raise UsageError(f"--limit={options.limit}: expected a positive number")
     dataset = load_labelled(options.data, options.split, options.limit)
-    with open_backend(options.model, options.backend, flavor=options.flavor, verbosity=options.verbosity) as backend:
+    from trtkit.builder.cpu_model import open_model
+
+    with open_model(options.model, options.backend, precision=options.precision, threads=options.threads,
+                    flavor=options.flavor, verbosity=options.verbosity) as backend:
         return run_eval(backend, options.model, dataset, options.preprocess, options.batch)
 
 

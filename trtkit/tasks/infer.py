@@ -13,25 +13,28 @@ from pathlib import Path
 import numpy as np
 
 from trtkit.backends.base import Backend
-from trtkit.backends.loader import open_backend
+from trtkit.builder.cpu_model import open_model
 from trtkit.data.examples import SAMPLES, sample_images
 from trtkit.data.feeds import Feeds, InputOptions, Run, make_runs
 from trtkit.data.postprocess import Prediction, classify, export_outputs, format_prediction, is_class_scores
 from trtkit.data.tensors import TensorInfo
 from trtkit.data.tensors import format_shape as fmt
 from trtkit.platform import log
+from trtkit.precision.options import PrecisionOptions
 
 
 @dataclass
 class InferOptions:
     model: Path  # the plan or .onnx model (positional; trtexec --loadEngine / --onnx)
     inputs: InputOptions = field(default_factory=InputOptions)
-    backend: str = "auto"  # --backend auto|tensorrt|onnxruntime (auto: .onnx -> onnxruntime, else TensorRT)
+    backend: str = "auto"  # --backend auto|tensorrt|onnxruntime|openvino (auto: see loader.resolve_backend)
     flavor: str | None = None  # --flavor: which TensorRT loads a plan
     topk: int = 3  # --topk: classes listed per sample
     softmax: bool = True  # --softmax/--no-softmax: on 2-D [N, C] score outputs
     export_output: Path | None = None  # --exportOutput (trtexec): raw outputs as JSON
     verbosity: int = 0  # --verbose 2 / --quiet -1
+    precision: PrecisionOptions = field(default_factory=PrecisionOptions)  # --fp16 --bf16 --int8 --calib...
+    threads: int = 0  # --cpuThreads
 
 
 @dataclass
@@ -94,7 +97,8 @@ def _with_samples(inputs: InputOptions, infos: tuple[TensorInfo, ...]) -> InputO
 def run_infer(options: InferOptions) -> InferResult:
     """Open the backend, build the runs, run them, classify [N, C] score outputs, export if asked."""
     t0 = time.perf_counter()
-    with open_backend(options.model, options.backend, flavor=options.flavor, verbosity=options.verbosity) as backend:
+    with open_model(options.model, options.backend, precision=options.precision, threads=options.threads,
+                    shapes=options.inputs.shapes, flavor=options.flavor, verbosity=options.verbosity) as backend:
         t1 = time.perf_counter()
         feeds = make_runs(backend.inputs, _with_samples(options.inputs, backend.inputs))
         t2 = time.perf_counter()
