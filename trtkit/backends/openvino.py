@@ -24,6 +24,7 @@ from trtkit.backends.base import Backend
 from trtkit.backends.options import FLOAT_HINTS, RuntimeOptions
 from trtkit.data.feeds import apply_shapes, check_feeds
 from trtkit.data.tensors import TensorInfo
+from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError, UsageError
 from trtkit.platform.files import read_bytes, write_atomic
 
@@ -126,6 +127,10 @@ class OpenVINOBackend(Backend):
         self._request = compiled.create_infer_request()
         self.settings = {key: _text(compiled.get_property(key)) for key in REPORTED}
         self.settings["device"] = str(core.get_property(DEVICE, "FULL_DEVICE_NAME"))
+        streams = int(compiled.get_property("NUM_STREAMS"))
+        if self.runtime.streams > 1 and streams < self.runtime.streams:
+            log.warning(f"OpenVINO compiled {streams} stream(s) for --infStreams={self.runtime.streams} (too few "
+                        "threads for more); the requests share them")
 
     def _guard(self, what: str, call: Callable[[], Any]) -> Any:
         try:
