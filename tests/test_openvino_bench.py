@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from helpers import cli
+
 from trtkit.backends.onnxruntime import OnnxRuntimeBackend
 from trtkit.bench.benchmark import ModelOptions, benchmark
 from trtkit.bench.options import BenchOptions
@@ -53,8 +53,9 @@ def test_latency_hint_runs_the_synchronous_loop(model: Path) -> None:
 def test_throughput_hint_keeps_n_requests_in_flight_and_exports(model: Path, tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     times, profile, layers, plot = (tmp_path / n for n in ("times.json", "profile.json", "layers.json", "plot.png"))
-    doc, err = _json(capsys, "--onnx", model, "--backend", "openvino", *SHAPES, "--infStreams", "2", "--cpuThreads",
-                     "2", "--exportTimes", times, "--exportProfile", profile, "--exportLayerInfo", layers, "--plot", plot)
+    doc, err = _json(capsys, "--onnx", model, "--backend", "openvino", *SHAPES, "--infStreams", "2",
+                     "--cpuThreads", "2", "--exportTimes", times, "--exportProfile", profile,
+                     "--exportLayerInfo", layers, "--plot", plot)
     settings = doc["settings"]
     assert isinstance(settings, dict)
     assert settings["PERFORMANCE_HINT"] == "THROUGHPUT" and settings["NUM_STREAMS"] == "2"
