@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import statistics
@@ -30,6 +31,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,7 +57,7 @@ def cpu_model() -> str:
     return "unknown CPU"
 
 
-def trtkit_cli(model: Path, shape: str, streams: int, precision: str, duration: float) -> Figures:
+def trtkit_cli(model: Path, shape: str, streams: int, precision: str, duration: int) -> Figures:
     """`trtkit bench --backend openvino` in a fresh process, as a user runs it."""
     flags = ["--bf16"] if precision == "bf16" else ["--fp16"] if precision == "f16" else []
     out = subprocess.run([sys.executable, "-m", "trtkit", "bench", "--onnx", str(model), "--backend", "openvino",
@@ -65,21 +68,21 @@ def trtkit_cli(model: Path, shape: str, streams: int, precision: str, duration: 
     return doc["throughputQps"], doc["latencyMs"]["median"]
 
 
-def benchmark_app(model: Path, shape: str, streams: int, precision: str, duration: float) -> Figures:
+def benchmark_app(model: Path, shape: str, streams: int, precision: str, duration: int) -> Figures:
     """OpenVINO's benchmark_app with the same model, hint, streams, precision and duration."""
     tool = shutil.which("benchmark_app") or str(Path(sys.executable).with_name("benchmark_app"))
     # benchmark_app refuses -nstreams next to -hint; its throughput hint picks the streams (2 on 2 cores, as
     # trtkit's --infStreams 2 sets them; both reports print NUM_STREAMS).
     hint = ["-hint", "latency"] if streams == 1 else ["-hint", "throughput", "-nireq", str(streams)]
     out = subprocess.run([tool, "-m", str(model), "-d", "CPU", *hint, "-infer_precision", precision,
-                          "-t", str(int(duration)), "-shape", f"input[{shape.replace('x', ',')}]"],
+                          "-t", str(duration), "-shape", f"input[{shape.replace('x', ',')}]"],
                          capture_output=True, text=True, check=True).stdout
     fps = float(re.search(r"Throughput:\s+([\d.]+) FPS", out).group(1))  # type: ignore[union-attr]
     value, unit = re.search(r"Median:\s+([\d.]+) (us|ms)", out).groups()  # type: ignore[union-attr]
     return fps, float(value) / (1000.0 if unit == "us" else 1.0)
 
 
-def trtkit_api(model: Path, shape: str, backend: str, precision: str, duration: float) -> Figures:
+def trtkit_api(model: Path, shape: str, backend: str, precision: str, duration: int) -> Figures:
     """trtkit's `benchmark()` in this process (what `trtkit bench` calls)."""
     dims = tuple(int(d) for d in shape.split("x"))
     options = ModelOptions(onnx=model, backend=backend, shapes={"input": dims},
@@ -90,7 +93,7 @@ def trtkit_api(model: Path, shape: str, backend: str, precision: str, duration: 
     return result.summary.throughput_qps, latency.median
 
 
-def bare_openvino(model: Path, shape: str, precision: str, duration: float) -> Figures:
+def bare_openvino(model: Path, shape: str, precision: str, duration: int) -> Figures:
     """The least a Python program can do: compile with the latency hint, bind once, ``infer()`` in a loop."""
     import openvino as ov
 
@@ -117,35 +120,61 @@ def bare_openvino(model: Path, shape: str, precision: str, duration: float) -> F
     return len(latencies) / (time.perf_counter() - start), float(np.median(latencies))
 
 
-def alternate(rounds: int, first: object, second: object) -> tuple[list[Figures], list[Figures]]:
+def alternate(rounds: int, first: Callable[[], Figures], second: Callable[[], Figures]
+              ) -> tuple[list[Figures], list[Figures]]:
     """A,B then B,A, ... so that drift hits both sides equally."""
-    a, b = [], []
+    a: list[Figures] = []
+    b: list[Figures] = []
     for i in range(rounds):
         if i % 2 == 0:
-            a.append(first())  # type: ignore[operator]
-            b.append(second())  # type: ignore[operator]
+            a.append(first())
+            b.append(second())
         else:
-            b.append(second())  # type: ignore[operator]
-            a.append(first())  # type: ignore[operator]
+            b.append(second())
+            a.append(first())
     return a, b
 
 
-def ratios(ours: list[Figures], theirs: list[Figures]) -> tuple[float, float, Figures, Figures]:
-    """Median per-round throughput ratio ours/theirs and latency ratio theirs/ours; medians of each side."""
-    tput = statistics.median(o[0] / t[0] for o, t in zip(ours, theirs, strict=True))
-    lat = statistics.median(t[1] / o[1] for o, t in zip(ours, theirs, strict=True))
-    return tput, lat, _medians(ours), _medians(theirs)
+def _figures(a: list[Figures], b: list[Figures]) -> dict[str, object]:
+    """Median per-round throughput ratio a/b and latency ratio b/a (>= 1: a is no slower), their spread over the
+    rounds, and each side's medians."""
+    tput = [x[0] / y[0] for x, y in zip(a, b, strict=True)]
+    lat = [y[1] / x[1] for x, y in zip(a, b, strict=True)]
+    (a_qps, a_ms), (b_qps, b_ms) = _medians(a), _medians(b)
+    return {"throughput_ratio": statistics.median(tput), "latency_ratio": statistics.median(lat),
+            "throughput_ratio_range": [min(tput), max(tput)], "latency_ratio_range": [min(lat), max(lat)],
+            "a_qps": a_qps, "a_median_ms": a_ms, "b_qps": b_qps, "b_median_ms": b_ms}
 
 
 def _medians(figures: list[Figures]) -> Figures:
     return statistics.median(f[0] for f in figures), statistics.median(f[1] for f in figures)
 
 
+def compare_model(name: str, model: Path, shape: str, rounds: int, duration: int) -> list[dict[str, object]]:
+    """The three comparisons on one model."""
+    rows: list[dict[str, object]] = []
+    for streams, hint in ((1, "latency"), (2, "throughput")):
+        ours, theirs = alternate(rounds, partial(trtkit_cli, model, shape, streams, "f32", duration),
+                                 partial(benchmark_app, model, shape, streams, "f32", duration))
+        rows.append({"model": name, "comparison": f"trtkit bench vs benchmark_app ({hint} hint, f32)", "check": True,
+                     **_figures(ours, theirs)})
+    ours, theirs = alternate(rounds, partial(trtkit_api, model, shape, "openvino", "f32", duration),
+                             partial(bare_openvino, model, shape, "f32", duration))
+    rows.append({"model": name, "comparison": "trtkit benchmark() vs bare OpenVINO loop (latency, f32)",
+                 "check": True, **_figures(ours, theirs)})
+    for precision in ("f32", "bf16"):
+        ov_side, ort_side = alternate(rounds, partial(trtkit_api, model, shape, "openvino", precision, duration),
+                                      partial(trtkit_api, model, shape, "onnxruntime", "f32", duration))
+        rows.append({"model": name, "comparison": f"OpenVINO {precision} vs ONNX Runtime FP32 (trtkit)",
+                     "check": False, **_figures(ov_side, ort_side)})
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=float, default=2.0, help="seconds per measurement (whole seconds for "
-                        "benchmark_app)")
+    parser.add_argument("--rounds", type=int, default=9, help="alternating rounds per comparison")
+    parser.add_argument("--duration", type=int, default=1, help="seconds per measurement on MNIST, twice that on "
+                        "ResNet-50 (whole seconds: benchmark_app's -t)")
     parser.add_argument("--models", default="mnist,resnet50")
     parser.add_argument("--json", type=Path, help="write every figure here")
     args = parser.parse_args()
@@ -157,37 +186,26 @@ def main() -> int:
     from scripts.make_resnet import make_resnet
 
     rows: list[dict[str, object]] = []
-    print(f"CPU: {cpu_model()}; OpenVINO {openvino.get_version()}, ONNX Runtime {onnxruntime.__version__}; "
-          f"{args.rounds} alternating rounds of {args.duration:g} s")
+    print(f"CPU: {cpu_model()} x {os.cpu_count()}; OpenVINO {openvino.get_version()}, ONNX Runtime "
+          f"{onnxruntime.__version__}; {args.rounds} alternating rounds; load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory(prefix="trtkit-bench-ov-") as scratch:
         models = {"mnist": (REPO / "models" / "mnist.onnx", "1x1x28x28")}
         if "resnet50" in args.models:
             path = Path(scratch) / "resnet50.onnx"
             onnx.save(make_resnet(width=1.0), str(path))
             models["resnet50"] = (path, "1x3x224x224")
-        d, n = args.duration, args.rounds
         for name in args.models.split(","):
             model, shape = models[name]
-            for streams, hint in ((1, "latency"), (2, "throughput")):
-                ours, theirs = alternate(n, lambda m=model, s=shape, k=streams: trtkit_cli(m, s, k, "f32", d),
-                                         lambda m=model, s=shape, k=streams: benchmark_app(m, s, k, "f32", d))
-                rows.append({"model": name, "comparison": f"trtkit bench vs benchmark_app ({hint} hint, f32)",
-                             "check": True, **_figures(ours, theirs)})
-            ours, theirs = alternate(n, lambda m=model, s=shape: trtkit_api(m, s, "openvino", "f32", d),
-                                     lambda m=model, s=shape: bare_openvino(m, s, "f32", d))
-            rows.append({"model": name, "comparison": "trtkit benchmark() vs bare OpenVINO loop (latency, f32)",
-                         "check": True, **_figures(ours, theirs)})
-            for precision in ("f32", "bf16"):
-                ov_side, ort_side = alternate(n, lambda m=model, s=shape, p=precision: trtkit_api(m, s, "openvino",
-                                                                                                   p, d),
-                                              lambda m=model, s=shape: trtkit_api(m, s, "onnxruntime", "f32", d))
-                rows.append({"model": name, "comparison": f"OpenVINO {precision} vs ONNX Runtime FP32 (trtkit)",
-                             "check": False, **_figures(ov_side, ort_side)})
-    print(f"\n{'model':<9} {'comparison':<58} {'tput ratio':>10} {'lat ratio':>9}  A: qps / median ms   "
-          "B: qps / median ms")
+            rows += compare_model(name, model, shape, args.rounds, args.duration * (2 if name == "resnet50" else 1))
+    print(f"\n{'model':<9} {'comparison (A vs B)':<58} {'tput A/B':>8} {'lat B/A':>8}  A qps / median ms  "
+          f"B qps / median ms  (ratio ranges over rounds)")
     for r in rows:
-        print(f"{r['model']:<9} {r['comparison']:<58} {r['throughput_ratio']:>10.3f} {r['latency_ratio']:>9.3f}  "
-              f"{r['a_qps']:>8.1f} / {r['a_median_ms']:<8.4f}  {r['b_qps']:>8.1f} / {r['b_median_ms']:.4f}")
+        t_lo, t_hi = r["throughput_ratio_range"]  # type: ignore[misc]
+        l_lo, l_hi = r["latency_ratio_range"]  # type: ignore[misc]
+        print(f"{r['model']:<9} {r['comparison']:<58} {r['throughput_ratio']:>8.3f} {r['latency_ratio']:>8.3f}  "
+              f"{r['a_qps']:>7.1f} / {r['a_median_ms']:<8.4f}  {r['b_qps']:>7.1f} / {r['b_median_ms']:<8.4f}  "
+              f"({t_lo:.2f}-{t_hi:.2f}, {l_lo:.2f}-{l_hi:.2f})")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     checked = [r for r in rows if r["check"]]
     passed = all(min(r["throughput_ratio"], r["latency_ratio"]) >= TARGET for r in checked)  # type: ignore[type-var]
     print(f"\n{'PASS' if passed else 'FAIL'}: trtkit/reference ratios (throughput, and latency as reference/trtkit) "
@@ -195,12 +213,6 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps({"cpu": cpu_model(), "rows": rows}, indent=2))
     return 0 if passed else 1
-
-
-def _figures(a: list[Figures], b: list[Figures]) -> dict[str, float]:
-    tput, lat, (a_qps, a_ms), (b_qps, b_ms) = ratios(a, b)
-    return {"throughput_ratio": tput, "latency_ratio": lat, "a_qps": a_qps, "a_median_ms": a_ms, "b_qps": b_qps,
-            "b_median_ms": b_ms}
 
 
 if __name__ == "__main__":

@@ -219,7 +219,7 @@ class OpenVINOBackend(Backend):
     def export(self, path: Path) -> Path:
         """--saveEngine: the compiled model as a blob (``export_model``), written atomically."""
         blob = self._guard("cannot export the compiled model", lambda: self.compiled.export_model())
-        return write_atomic(path, blob.getbuffer())
+        return write_atomic(path, blob.getvalue() if hasattr(blob, "getvalue") else blob)  # BytesIO; bytes before 2024
 
     def close(self) -> None:
         self._request = None

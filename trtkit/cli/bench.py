@@ -76,7 +76,8 @@ def bench(
     export_profile: Path | None, export_layer_info: Path | None, plot: Path | None, as_json: bool, flavor: str | None,
     verbose: bool, quiet: bool, **kwargs: object,
 ) -> None:
-    """Measure latency and throughput like trtexec: a plan on TensorRT, an ONNX model on ONNX Runtime.
+    """Measure latency and throughput like trtexec: a plan on TensorRT, an ONNX model on ONNX Runtime or
+    OpenVINO (--backend openvino, the way benchmark_app measures).
 
     With no model, the bundled models/mnist.onnx runs. Figures a backend cannot measure (ONNX Runtime has no
     H2D, GPU compute or D2H) print as n/a.
@@ -84,6 +85,7 @@ def bench(
     \b
     Examples: trtkit bench mnist.plan --iterations 1000
               trtkit bench --onnx models/mnist.onnx --shapes input:64x1x28x28 --exportTimes times.json
+              trtkit bench --onnx models/mnist.onnx --backend openvino --shapes input:1x1x28x28 --infStreams 2
     """
     from trtkit.bench.benchmark import ModelOptions, benchmark
     from trtkit.bench.stats import parse_percentiles
