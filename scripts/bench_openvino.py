@@ -82,15 +82,46 @@ def benchmark_app(model: Path, shape: str, streams: int, precision: str, duratio
     return fps, float(value) / (1000.0 if unit == "us" else 1.0)
 
 
-def trtkit_api(model: Path, shape: str, backend: str, precision: str, duration: int) -> Figures:
+def trtkit_api(model: Path, shape: str, backend: str, precision: str, duration: float, streams: int = 1) -> Figures:
     """trtkit's `benchmark()` in this process (what `trtkit bench` calls)."""
     dims = tuple(int(d) for d in shape.split("x"))
     options = ModelOptions(onnx=model, backend=backend, shapes={"input": dims},
                            precision=PrecisionOptions(bf16=precision == "bf16", fp16=precision == "f16"))
-    result = benchmark(options, BenchOptions(duration_s=duration, warm_up_ms=WARM_UP_MS, progress=False))
+    result = benchmark(options, BenchOptions(duration_s=duration, warm_up_ms=WARM_UP_MS, inf_streams=streams,
+                                             progress=False))
     latency = result.summary.results["latency"]
     assert latency is not None
     return result.summary.throughput_qps, latency.median
+
+
+class _NoData:
+    """benchmark_app's data queue in inference-only mode: inputs stay bound, one sample per query."""
+
+    @staticmethod
+    def get_next_batch_size() -> int:
+        return 1
+
+
+def benchmark_app_loop(model: Path, shape: str, streams: int, precision: str, duration: float) -> Figures:
+    """benchmark_app's own measurement code in this process: its ``Benchmark`` class (openvino.tools.benchmark),
+    its requests (a request, or an AsyncInferQueue), its first inference and its ``main_loop``, on inputs bound
+    once as its inference-only mode does. Lets rounds be short and interleaved finely with trtkit's."""
+    import openvino as ov
+    from openvino.tools.benchmark.benchmark import Benchmark
+
+    tool = Benchmark("CPU", number_infer_requests=streams, duration_seconds=duration,
+                     api_type="sync" if streams == 1 else "async", inference_only=True)
+    dims = [int(d) for d in shape.split("x")]
+    network = tool.core.read_model(str(model))
+    network.reshape({network.inputs[0].get_any_name(): dims})
+    config = {"PERFORMANCE_HINT": "LATENCY" if streams == 1 else "THROUGHPUT", "INFERENCE_PRECISION_HINT": precision}
+    requests = tool.create_infer_requests(tool.core.compile_model(network, "CPU", config))
+    data = np.random.default_rng(0).random(dims, dtype=np.float32)
+    for request in requests:
+        request.set_input_tensor(ov.Tensor(data, shared_memory=True))
+    tool.first_infer(requests)
+    fps, median_ms, *_ = tool.main_loop(requests, _NoData(), [1], 50, False)
+    return fps, median_ms
 
 
 def bare_openvino(model: Path, shape: str, precision: str, duration: int) -> Figures:
@@ -151,13 +182,18 @@ def _medians(figures: list[Figures]) -> Figures:
 
 
 def compare_model(name: str, model: Path, shape: str, rounds: int, duration: int) -> list[dict[str, object]]:
-    """The three comparisons on one model."""
+    """The comparisons on one model."""
     rows: list[dict[str, object]] = []
     for streams, hint in ((1, "latency"), (2, "throughput")):
         ours, theirs = alternate(rounds, partial(trtkit_cli, model, shape, streams, "f32", duration),
                                  partial(benchmark_app, model, shape, streams, "f32", duration))
         rows.append({"model": name, "comparison": f"trtkit bench vs benchmark_app ({hint} hint, f32)", "check": True,
                      **_figures(ours, theirs)})
+        short = duration / 4
+        ours, theirs = alternate(rounds * 4, partial(trtkit_api, model, shape, "openvino", "f32", short, streams),
+                                 partial(benchmark_app_loop, model, shape, streams, "f32", short))
+        rows.append({"model": name, "comparison": f"  in-process, {rounds * 4} rounds of {short:g} s ({hint})",
+                     "check": True, **_figures(ours, theirs)})
     ours, theirs = alternate(rounds, partial(trtkit_api, model, shape, "openvino", "f32", duration),
                              partial(bare_openvino, model, shape, "f32", duration))
     rows.append({"model": name, "comparison": "trtkit benchmark() vs bare OpenVINO loop (latency, f32)",
