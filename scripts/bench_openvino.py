@@ -6,9 +6,9 @@ drift on a shared machine hits both sides equally:
 1. `trtkit bench --backend openvino` against `benchmark_app`, each a fresh process on the same model, hint
    (latency: synchronous; throughput: 2 streams, 2 requests), precision (f32, set on both) and duration:
    throughput ratio trtkit/benchmark_app and median-latency ratio benchmark_app/trtkit (>= 1 means trtkit is
-   no slower). Then the same in this process against benchmark_app's own ``Benchmark`` class and ``main_loop``,
-   in three times as many rounds of a quarter of the duration: finer interleaving, no process start-up, so less
-   of a shared machine's noise.
+   no slower). Then the loops alone: trtkit's OpenVINO loop against benchmark_app's own ``Benchmark.main_loop``
+   on one compiled model in this process, in three times as many rounds of a quarter of the duration (finer
+   interleaving, no process start-up or compile: less of a shared machine's noise).
 2. trtkit's `benchmark()` against a bare OpenVINO loop (compile, bind the inputs once, ``request.infer()``
    in a loop) in this process, latency hint.
 3. OpenVINO against ONNX Runtime through trtkit: FP32 on both, then OpenVINO BF16 against ONNX Runtime FP32
@@ -84,13 +84,12 @@ def benchmark_app(model: Path, shape: str, streams: int, precision: str, duratio
     return fps, float(value) / (1000.0 if unit == "us" else 1.0)
 
 
-def trtkit_api(model: Path, shape: str, backend: str, precision: str, duration: float, streams: int = 1) -> Figures:
+def trtkit_api(model: Path, shape: str, backend: str, precision: str, duration: float) -> Figures:
     """trtkit's `benchmark()` in this process (what `trtkit bench` calls)."""
     dims = tuple(int(d) for d in shape.split("x"))
     options = ModelOptions(onnx=model, backend=backend, shapes={"input": dims},
                            precision=PrecisionOptions(bf16=precision == "bf16", fp16=precision == "f16"))
-    result = benchmark(options, BenchOptions(duration_s=duration, warm_up_ms=WARM_UP_MS, inf_streams=streams,
-                                             progress=False))
+    result = benchmark(options, BenchOptions(duration_s=duration, warm_up_ms=WARM_UP_MS, progress=False))
     latency = result.summary.results["latency"]
     assert latency is not None
     return result.summary.throughput_qps, latency.median
@@ -104,26 +103,40 @@ class _NoData:
         return 1
 
 
-def benchmark_app_loop(model: Path, shape: str, streams: int, precision: str, duration: float) -> Figures:
-    """benchmark_app's own measurement code in this process: its ``Benchmark`` class (openvino.tools.benchmark),
-    its requests (a request, or an AsyncInferQueue), its first inference and its ``main_loop``, on inputs bound
-    once as its inference-only mode does. Lets rounds be short and interleaved finely with trtkit's."""
+def loop_pair(model: Path, shape: str, streams: int, duration: float) -> tuple[Callable[[], Figures],
+                                                                             Callable[[], Figures]]:
+    """trtkit's OpenVINO loop and benchmark_app's own (its ``Benchmark`` class from openvino.tools.benchmark: its
+    requests, first inference and ``main_loop``, inputs bound once as in its inference-only mode) on ONE compiled
+    model in this process: only the loops differ, and rounds can be short and finely interleaved."""
     import openvino as ov
     from openvino.tools.benchmark.benchmark import Benchmark
 
+    from trtkit.backends.openvino import OpenVINOBackend
+    from trtkit.backends.options import RuntimeOptions
+    from trtkit.bench.openvino_loop import measure
+    from trtkit.bench.stats import summarize
+
+    dims = tuple(int(d) for d in shape.split("x"))
+    backend = OpenVINOBackend(model, runtime=RuntimeOptions(streams=streams, shapes={"input": dims}))
+    data = np.random.default_rng(0).random(dims, dtype=np.float32)
+    options = BenchOptions(duration_s=duration, warm_up_ms=0, iterations=1, inf_streams=streams, progress=False)
     tool = Benchmark("CPU", number_infer_requests=streams, duration_seconds=duration,
                      api_type="sync" if streams == 1 else "async", inference_only=True)
-    dims = [int(d) for d in shape.split("x")]
-    network = tool.core.read_model(str(model))
-    network.reshape({network.inputs[0].get_any_name(): dims})
-    config = {"PERFORMANCE_HINT": "LATENCY" if streams == 1 else "THROUGHPUT", "INFERENCE_PRECISION_HINT": precision}
-    requests = tool.create_infer_requests(tool.core.compile_model(network, "CPU", config))
-    data = np.random.default_rng(0).random(dims, dtype=np.float32)
+    requests = tool.create_infer_requests(backend.compiled)
     for request in requests:
         request.set_input_tensor(ov.Tensor(data, shared_memory=True))
     tool.first_infer(requests)
-    fps, median_ms, *_ = tool.main_loop(requests, _NoData(), [1], 50, False)
-    return fps, median_ms
+
+    def ours() -> Figures:
+        run = measure(backend, {"input": data}, options)
+        summary = summarize(run.trace, run.walltime_ms, (50.0,), device=False)
+        return summary.throughput_qps, summary.results["latency"].median  # type: ignore[union-attr]
+
+    def theirs() -> Figures:
+        fps, median_ms, *_ = tool.main_loop(requests, _NoData(), [1], 50, False)
+        return fps, median_ms
+
+    return ours, theirs
 
 
 def bare_openvino(model: Path, shape: str, precision: str, duration: int) -> Figures:
@@ -192,9 +205,8 @@ def compare_model(name: str, model: Path, shape: str, rounds: int, duration: int
         rows.append({"model": name, "comparison": f"trtkit bench vs benchmark_app ({hint} hint, f32)", "check": True,
                      **_figures(ours, theirs)})
         short = duration / 4
-        ours, theirs = alternate(rounds * 3, partial(trtkit_api, model, shape, "openvino", "f32", short, streams),
-                                 partial(benchmark_app_loop, model, shape, streams, "f32", short))
-        rows.append({"model": name, "comparison": f"  same, in-process: {rounds * 3} rounds of {short:g} s",
+        ours, theirs = alternate(rounds * 3, *loop_pair(model, shape, streams, short))
+        rows.append({"model": name, "comparison": f"  loops only, one compiled model: {rounds * 3} x {short:g} s",
                      "check": True, **_figures(ours, theirs)})
     ours, theirs = alternate(rounds, partial(trtkit_api, model, shape, "openvino", "f32", duration),
                              partial(bare_openvino, model, shape, "f32", duration))
