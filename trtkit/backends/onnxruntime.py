@@ -103,6 +103,14 @@ class OnnxRuntimeBackend(Backend):
         except Exception as e:  # ONNX Runtime's exceptions derive from Exception only
             raise TrtkitError(f"{self.path}: ONNX Runtime cannot load the model: {_ort_message(e)}") from None
         self.device = device
+        threads = str(intra_op_threads) if intra_op_threads else "0 (ONNX Runtime's default: one per physical core)"
+        self.settings = {
+            "provider": PROVIDERS[device],
+            "intra_op_num_threads": threads,
+            "inter_op_num_threads": str(options.inter_op_num_threads),
+            "execution_mode": options.execution_mode.name,
+            "graph_optimization_level": options.graph_optimization_level.name,
+        }
         self.inputs = tuple(self._info(arg, "input") for arg in self._session.get_inputs())
         self.outputs = tuple(self._info(arg, "output") for arg in self._session.get_outputs())
         self._output_names = [o.name for o in self.outputs]

@@ -10,10 +10,11 @@ import numpy as np
 
 from trtkit.backends.base import Backend
 from trtkit.backends.faithful import choose_backend
-from trtkit.backends.loader import open_backend
+from trtkit.builder.cpu_model import open_model
 from trtkit.data.labelled import LabelledSet, batches_of, load_labelled, pipeline_for
 from trtkit.data.preprocess import PreprocessOptions
 from trtkit.platform.errors import UsageError
+from trtkit.precision.options import PrecisionOptions
 
 
 @dataclass
@@ -25,12 +26,14 @@ class EvalOptions:
     split: str = "test"  # --split test|train (MNIST IDX)
     limit: int | None = None  # --limit: only the first N samples
     batch: int = 100  # --batch: samples per run where the batch dimension is dynamic
-    backend: str = "auto"  # --backend auto|tensorrt|onnxruntime
+    backend: str = "auto"  # --backend auto|tensorrt|onnxruntime|openvino
     preprocess: PreprocessOptions = field(default_factory=PreprocessOptions)  # --preprocess
     flavor: str | None = None  # --flavor
     verbosity: int = 0  # --verbose / --quiet
     device: int = 0  # --device: GPU ordinal a plan runs on
     use_profile: int | None = None  # --useProfile: optimization profile of a multi-profile plan
+    precision: PrecisionOptions = field(default_factory=PrecisionOptions)  # --fp16 --bf16 --int8 --calib...
+    threads: int = 0  # --cpuThreads
 
 
 @dataclass
@@ -132,8 +135,9 @@ def evaluate(options: EvalOptions) -> EvalResult:
         raise UsageError(f"--limit={options.limit}: expected a positive number")
     dataset = load_labelled(options.data, options.split, options.limit)
     backend_name = choose_backend(options.model, options.backend)
-    with open_backend(options.model, backend_name, flavor=options.flavor, verbosity=options.verbosity,
-                      gpu=options.device, profile=options.use_profile) as backend:
+    with open_model(options.model, backend_name, precision=options.precision, threads=options.threads,
+                    flavor=options.flavor, verbosity=options.verbosity, gpu=options.device,
+                    profile=options.use_profile) as backend:
         return run_eval(backend, options.model, dataset, options.preprocess, options.batch)
 
 
