@@ -16,6 +16,7 @@ import numpy as np
 
 from trtkit.backends.base import Backend
 from trtkit.data.feeds import check_feeds
+from trtkit.data.models import check_onnx_model
 from trtkit.data.tensors import TensorInfo
 from trtkit.platform.errors import TrtkitError, UsageError
 
@@ -40,8 +41,9 @@ _DTYPES = {
     "tensor(string)": "object",
 }
 _ML_DTYPES = {"tensor(bfloat16)": "bfloat16", "tensor(float8e4m3fn)": "float8_e4m3fn"}
-# --verbose/--quiet -> ORT's log severity (0 verbose, 1 info, 2 warning, 3 error).
-_SEVERITY = {-1: 3, 0: 3, 1: 2, 2: 1}
+# --verbose/--quiet -> ORT's log severity (0 verbose, 1 info, 2 warning, 3 error, 4 fatal). Its errors
+# (multi-line, coloured) repeat what the exception says, which trtkit turns into one line: shown with --verbose.
+_SEVERITY = {-2: 4, -1: 4, 0: 4, 1: 2, 2: 1}
 
 
 def numpy_dtype(onnx_type: str, where: str) -> np.dtype:
@@ -59,6 +61,14 @@ def _ort_message(error: Exception) -> str:
     """``[ONNXRuntimeError] : 7 : INVALID_PROTOBUF : Load model ... failed`` -> its last part, one line."""
     text = " ".join(str(error).split())
     return text.rsplit(" : ", 1)[-1] if text.startswith("[ONNXRuntimeError]") else text
+
+
+def _hint(error: Exception, feeds: Mapping[str, np.ndarray]) -> str:
+    """What to change when ONNX Runtime ran out of memory: the batch the feeds asked for."""
+    if "allocat" not in str(error).lower():
+        return ""
+    shapes = ", ".join(f"{name} {'x'.join(map(str, np.shape(a)))}" for name, a in feeds.items())
+    return f" (inputs {shapes}; lower the batch in --shapes)"
 
 
 class OnnxRuntimeBackend(Backend):
@@ -85,6 +95,7 @@ class OnnxRuntimeBackend(Backend):
         if not self.path.is_file():
             what = "is a directory, expected an ONNX model file" if self.path.is_dir() else "ONNX model not found"
             raise TrtkitError(f"{self.path}: {what}")
+        check_onnx_model(self.path)
         if device not in PROVIDERS:
             raise UsageError(f"--device {device}: expected one of {', '.join(PROVIDERS)}")
         available = ort.get_available_providers()
@@ -95,7 +106,8 @@ class OnnxRuntimeBackend(Backend):
             )
         options = ort.SessionOptions()
         options.intra_op_num_threads = intra_op_threads
-        options.log_severity_level = _SEVERITY[max(-1, min(2, verbosity))]
+        options.log_severity_level = _SEVERITY[max(-2, min(2, verbosity))]
+        ort.set_default_logger_severity(options.log_severity_level)  # model loading logs through this one
         try:
             self._session: onnxruntime.InferenceSession | None = ort.InferenceSession(
                 str(self.path), options, providers=[PROVIDERS[device]]
@@ -123,14 +135,15 @@ class OnnxRuntimeBackend(Backend):
         try:
             results = self.session.run(self._output_names, dict(feeds))
         except Exception as e:
-            raise TrtkitError(f"{self.path}: ONNX Runtime failed to run: {_ort_message(e)}") from None
+            raise TrtkitError(f"{self.path}: ONNX Runtime failed to run: {_ort_message(e)}{_hint(e, feeds)}") from None
         return dict(zip(self._output_names, results, strict=True))
 
     def bind(self, feeds: Mapping[str, np.ndarray]) -> Callable[[], object]:
         """``session.run`` with the output names and feed dict built once: the same call a bare ORT loop
         makes, with less per-call work (measured on CPU, IO binding and ``run_with_ort_values`` were
-        slower for small models)."""
-        check_feeds(self.inputs, feeds)
+        slower for small models). One checked run first, so that feeds the model cannot run (an allocation
+        failure for a huge batch) fail here in one line instead of inside a timing loop."""
+        self.run(feeds)
         return functools.partial(self.session.run, self._output_names, dict(feeds))
 
     def close(self) -> None:

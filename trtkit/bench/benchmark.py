@@ -24,7 +24,8 @@ from trtkit.bench.stats import Summary, summarize
 from trtkit.bench.trace import BenchRun
 from trtkit.data.examples import BUNDLED_MODEL
 from trtkit.platform import log
-from trtkit.platform.errors import TrtkitError, UsageError
+from trtkit.platform.errors import Interrupted, TrtkitError, UsageError
+from trtkit.platform.files import check_writable
 
 
 @dataclass
@@ -51,6 +52,7 @@ class BenchResult:
     input_shapes: dict[str, tuple[int, ...]]
     run: BenchRun
     summary: Summary
+    interrupted: bool = False  # Ctrl-C: the summary covers the queries that completed; nothing was exported
 
 
 def check_options(options: BenchOptions) -> None:
@@ -60,12 +62,18 @@ def check_options(options: BenchOptions) -> None:
     bad = [p for p in options.percentiles if not 0.0 <= p <= 100.0]
     if bad:
         raise UsageError(f"--percentile: {bad[0]:g} is outside 0..100")
-    if options.iterations < 0 or options.duration_s < 0 or options.warm_up_ms < 0:
-        raise UsageError("--iterations, --duration and --warmUp must be >= 0")
+    if options.iterations < 0 or options.warm_up_ms < 0:
+        raise UsageError("--iterations and --warmUp must be >= 0")
+    if options.duration_s < 0 and options.duration_s != -1:
+        raise UsageError(f"--duration={options.duration_s:g}: expected seconds >= 0, or -1 to run until Ctrl-C")
     if options.plot is not None:
         from trtkit.bench.plot import check_plot_path
 
         check_plot_path(options.plot)
+    for flag, path in (("--exportTimes", options.export_times), ("--exportProfile", options.export_profile),
+                       ("--plot", options.plot)):
+        if path is not None:
+            check_writable(path, flag)
 
 
 def choose_model(model: ModelOptions) -> tuple[Path, bool]:
@@ -106,7 +114,13 @@ def open_bench_backend(model: ModelOptions) -> Iterator[tuple[Path, Backend]]:
             plan = model.save_engine or Path(scratch) / f"{path.stem}.plan"
             if model.save_engine is None:
                 plan.write_bytes(result.plan)
-            with open_backend(plan, "tensorrt", **options) as backend:
+            try:
+                backend = open_backend(plan, "tensorrt", **options)
+            except TrtkitError as e:  # name a scratch plan by where it came from, not by its temporary path
+                if model.save_engine is not None:
+                    raise
+                raise TrtkitError(str(e).replace(str(plan), f"the plan built from {path}")) from None
+            with backend:
                 yield path, backend
         return
     with open_backend(path, model.backend, **options) as backend:
@@ -156,11 +170,15 @@ def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
         log.info("Starting inference")
         run = measure(backend, feeds, options)
         name = backend.name
+    if len(run.trace) == 0 and run.interrupted:
+        raise Interrupted(f"{path}: no query completed; nothing measured, nothing exported")
     if len(run.trace) == 0:
         raise TrtkitError(f"{path}: the run recorded no timed queries; raise --iterations or --duration")
     summary = summarize(run.trace, run.walltime_ms, options.percentiles, device=device)
-    result = BenchResult(path, name, device, {k: tuple(np.shape(v)) for k, v in feeds.items()}, run, summary)
-    write_exports(result, options)
+    result = BenchResult(path, name, device, {k: tuple(np.shape(v)) for k, v in feeds.items()}, run, summary,
+                         run.interrupted)
+    if not run.interrupted:  # a partial run is reported, never exported as if it were the asked-for one
+        write_exports(result, options)
     return result
 
 

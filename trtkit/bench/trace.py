@@ -40,3 +40,4 @@ class BenchRun:
     # --dumpProfile: each layer's ms in every profiled iteration, in execution order
     layer_times_ms: dict[str, np.ndarray] | None = None
     outputs: dict[str, np.ndarray] | None = None  # --dumpOutput: outputs of the last iteration
+    interrupted: bool = False  # Ctrl-C ended the run: the trace holds the queries that completed

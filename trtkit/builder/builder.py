@@ -10,14 +10,16 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trtkit.builder.profiles import ProfileSpec, add_to_config, resolve
+from trtkit.data.models import check_onnx_model
 from trtkit.data.tensors import format_shape as fmt
 from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError, UsageError
-from trtkit.platform.files import check_readable, read_bytes, write_atomic
+from trtkit.platform.files import read_bytes, write_atomic
 from trtkit.platform.trt import Flavour, load
 from trtkit.precision.options import PrecisionOptions
 from trtkit.precision.prepare import PreparedModel, prepare
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 MEM_POOLS = {"workspace": "WORKSPACE", "tacticSharedMem": "TACTIC_SHARED_MEMORY"}
 HARDWARE_COMPATIBILITY = {"none": "NONE", "ampere+": "AMPERE_PLUS", "sameComputeCapability": "SAME_COMPUTE_CAPABILITY"}
 PROFILING_VERBOSITY = {"layer_names_only": "LAYER_NAMES_ONLY", "detailed": "DETAILED", "none": "NONE"}
+MAX_POOL_BYTES = (1 << 64) - 1  # size_t
 _SIZE_UNITS = {"B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 
 
@@ -84,7 +87,10 @@ def parse_mem_pool_sizes(text: str) -> dict[str, int]:
         if not match:
             raise UsageError(f"--memPoolSize={text}: size of {name} must be a number with an optional B/K/M/G suffix")
         number, unit = match.groups()
-        pools[name] = int(float(number) * _SIZE_UNITS[(unit or "M").upper()])
+        pools[name] = int(Fraction(number) * _SIZE_UNITS[(unit or "M").upper()])  # exact: no float overflow
+        if pools[name] > MAX_POOL_BYTES:  # the bindings take a size_t; more would be a TypeError there
+            raise UsageError(f"--memPoolSize={text}: {name} of {pools[name]} bytes is beyond the 64-bit range "
+                             f"TensorRT accepts (at most {MAX_POOL_BYTES >> 30}G)")
     return pools
 
 
@@ -189,7 +195,7 @@ def build(options: BuildOptions) -> BuildResult:
     """Build a plan from ``options.onnx``; write it to ``options.save_engine`` (atomically) when given."""
     _check(options)
     path = Path(options.onnx)
-    check_readable(path, "ONNX model")
+    check_onnx_model(path)
     flavour = load(options.flavor)
     trt = flavour.module
     log.info(f"{flavour} ({flavour.key})")

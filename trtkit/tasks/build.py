@@ -38,8 +38,9 @@ def infer_after_build(plan: bytes, save_engine: Path | None, flavor: str | None,
             path.write_bytes(plan)
         try:
             TensorRTBackend(path, flavor=flavor, verbosity=-2).close()
-        except TrtkitError as e:
-            log.info(f"Inference skipped: {e} (--skipInference builds without trying)")
+        except TrtkitError as e:  # a scratch plan is named as what it is, not by its temporary path
+            said = str(e) if save_engine is not None else str(e).replace(str(path), "the built plan")
+            log.info(f"Inference skipped: {said} (--skipInference builds without trying)")
             return
         bench_options = BenchOptions(progress=level >= 0)
         print_report(benchmark(ModelOptions(engine=path, flavor=flavor, verbosity=level), bench_options),
