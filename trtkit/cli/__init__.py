@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> None:
         e.show()  # `trtkit build` alone: the command's help, as click shows it
         sys.exit(e.exit_code)
     except click.NoSuchOption as e:
-        _fail(_explain_unknown(e) or e.format_message(), 2)
+        _fail(_explain_unknown(e) or _usage(e), 2)
+    except click.UsageError as e:
+        _fail(_usage(e), e.exit_code)
     except click.ClickException as e:
         _fail(e.format_message(), e.exit_code)
     except click.Abort:
@@ -104,6 +106,12 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         error = as_trtkit_error(e)
         _fail(str(error), error.exit_code)
+
+
+def _usage(error: click.UsageError) -> str:
+    """click's message, pointing at the command's help instead of printing the usage block."""
+    where = f"; see '{error.ctx.command_path} --help'" if error.ctx is not None else ""
+    return error.format_message().rstrip(".") + where
 
 
 def _fail(message: str, code: int) -> None:

@@ -137,6 +137,8 @@ def _image_runs(
             "--loadInputs=name:file"
         )
     target = free[0]
+    if all(d > 0 for d in target.shape):  # a --shapes batch is padded up to: check it fits before padding
+        _check_allocation(target, target.shape)
     pipeline = resolve(target, options)
     pixels = [load_image(p) for p in paths]
     batch = target.shape[0] if target.shape[0] > 0 else len(paths)

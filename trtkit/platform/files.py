@@ -12,23 +12,30 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
+import sys
 import tempfile
 from pathlib import Path
 
 from trtkit.platform.errors import TrtkitError
 
 Data = bytes | bytearray | memoryview
+_FD_PATH = re.compile(r"/(dev|proc/self|proc/\d+)/fd/(\d+)")
 
 
 def write_atomic(path: str | os.PathLike[str], data: Data) -> Path:
     """Write ``data`` to ``path``: atomically for regular files and new paths, in place for anything else."""
     target = Path(path)
+    fd = _own_descriptor(target)
+    if fd is not None:
+        _write_descriptor(target, fd, data)
+        return target
     real = _resolve(target)
     info = _stat(real, target)
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise TrtkitError(f"{target}: is a directory; give a file name")
-    if (info is not None and not stat.S_ISREG(info.st_mode)) or _is_proc(real):
+    if info is not None and not stat.S_ISREG(info.st_mode):
         _write_in_place(target, data)
     else:
         _replace(target, real, data, info)
@@ -66,9 +73,32 @@ def _stat(real: Path, target: Path) -> os.stat_result | None:
         raise TrtkitError(f"{target}: cannot write: {_reason(e)}") from None
 
 
-def _is_proc(real: Path) -> bool:
-    """``/dev/stdout`` and ``/dev/fd/N`` resolve into /proc, whose entries are the process's open files."""
-    return real.parts[1:2] == ("proc",)
+def _own_descriptor(target: Path) -> int | None:
+    """N when ``target`` is, or links to, this process's open file N (``/dev/stdout`` -> ``/proc/self/fd/1``).
+    Such a path must be written through the descriptor: resolving it would name the file the shell redirected
+    to, and replacing or reopening that file would detach or truncate the output already written."""
+    path = target
+    for _ in range(32):  # the kernel's own limit on nested links is 40
+        match = _FD_PATH.fullmatch(str(path))
+        if match is not None:
+            return int(match.group(2)) if match.group(1) in ("dev", "proc/self", f"proc/{os.getpid()}") else None
+        if not path.is_symlink():
+            return None
+        link = Path(os.readlink(path))
+        path = link if link.is_absolute() else path.parent / link
+    return None
+
+
+def _write_descriptor(target: Path, fd: int, data: Data) -> None:
+    for stream in (sys.stdout, sys.stderr):  # what Python buffered goes out first, in order
+        if stream is not None and not stream.closed:
+            stream.flush()
+    view = memoryview(data).cast("B")
+    try:
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError as e:
+        raise TrtkitError(f"{target}: cannot write: {_reason(e)}") from None
 
 
 def _check_directory(directory: Path, target: Path, flag: str | None = None) -> None:

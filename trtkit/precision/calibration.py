@@ -26,7 +26,7 @@ import numpy as np
 
 from trtkit.data.tensors import TensorInfo
 from trtkit.platform import log
-from trtkit.platform.errors import TrtkitError, UsageError
+from trtkit.platform.errors import Interrupted, TrtkitError, UsageError
 from trtkit.platform.files import write_atomic
 from trtkit.precision.calib_cache import ALGORITHMS, CalibrationTable, is_cache_file, read_table, version_code
 
@@ -126,9 +126,12 @@ class _Reader:
 
     def __init__(self, name: str, chunks: Iterator[np.ndarray]) -> None:
         self._feeds = ({name: chunk} for chunk in chunks)
+        self.served = 0  # batches handed out: what Ctrl-C reports as done
 
     def get_next(self) -> dict[str, np.ndarray] | None:
-        return next(self._feeds, None)
+        feed = next(self._feeds, None)
+        self.served += feed is not None
+        return feed
 
 
 def compute_ranges(model: onnx.ModelProto, samples: np.ndarray, target: TensorInfo, algo: str) -> dict[str, float]:
@@ -143,8 +146,13 @@ def compute_ranges(model: onnx.ModelProto, samples: np.ndarray, target: TensorIn
         onnx.save(model, str(path))
         calibrator = create_calibrator(path, list(QUANTIZED_OPS), augmented_model_path=str(Path(tmp) / "aug.onnx"),
                                        calibrate_method=method, extra_options={"symmetric": True})
-        calibrator.collect_data(_Reader(target.name, batches(samples, target)))
-        ranges = calibrator.compute_data()
+        reader = _Reader(target.name, batches(samples, target))
+        try:
+            calibrator.collect_data(reader)
+            ranges = calibrator.compute_data()
+        except KeyboardInterrupt:
+            raise Interrupted(f"INT8 calibration ({algo}) stopped in batch {reader.served} of {len(samples)} samples; "
+                              "no calibration cache and no plan written") from None
     return {name: float(np.abs(np.asarray(data.range_value, dtype=np.float64)).max()) for name, data in ranges.items()}
 
 

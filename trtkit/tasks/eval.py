@@ -12,6 +12,7 @@ from trtkit.backends.base import Backend
 from trtkit.backends.loader import open_backend
 from trtkit.data.labelled import LabelledSet, batches_of, load_labelled, pipeline_for
 from trtkit.data.preprocess import PreprocessOptions
+from trtkit.platform import log
 from trtkit.platform.errors import Interrupted, TrtkitError, UsageError
 
 
@@ -112,6 +113,7 @@ def run_eval(backend: Backend, model: Path, dataset: LabelledSet,
     pipe = pipeline_for(target, preprocess_options, dataset.white_on_black)
     output = backend.outputs[0].name
     predictions: list[np.ndarray] = []
+    log.info(f"Evaluating {len(dataset.labels)} samples of {dataset.source} on {backend.name}")
     try:
         for tensor, count in batches_of(dataset.images, target, pipe, batch):
             scores = np.asarray(backend.run({target.name: tensor})[output])
