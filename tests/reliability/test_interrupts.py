@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ENV, MODEL, command
+from reliability.broken import ENV, MODEL, command
 
 
 def _interrupt(args: list[object], marker: str, after_s: float = 0.3) -> tuple[int, str, str]:

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import ENV, FAST, MODEL, REPO, command
+from reliability.broken import ENV, FAST, MODEL, REPO, command
 from helpers import cli
 
 from trtkit.platform.errors import TrtkitError

@@ -154,8 +154,8 @@ def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
             raise TrtkitError(f"{path}: holds Python objects (an object array); trtkit reads numeric arrays only "
                               "and never unpickles data") from None
         if "pickled" in str(e):
-            raise TrtkitError(f"{path}: not a {suffix} array but pickled Python data, which trtkit never "
-                              "unpickles; save it with numpy.save/savez") from None
+            raise TrtkitError(f"{path}: not a valid {suffix} file (no numpy array header; trtkit never loads "
+                              "pickled data)") from None
         raise TrtkitError(f"{path}: not a valid {suffix} file: {e}") from None
     except (OSError, EOFError, zipfile.BadZipFile) as e:
         raise TrtkitError(f"{path}: not a valid {suffix} file: {e}") from None
