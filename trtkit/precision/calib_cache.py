@@ -52,8 +52,8 @@ class CalibrationTable:
 
     @property
     def writer(self) -> str:
-        """Which TensorRT wrote it, from the header's version number: ``TensorRT 8.4.1``."""
-        return f"TensorRT {version_name(self.version)}" if self.version else "an unknown TensorRT"
+        """Which TensorRT wrote it, from the header's number: ``TensorRT 8.4.1``, ``TensorRT-RTX 1.7.1``."""
+        return writer_name(self.version)
 
     def to_bytes(self) -> bytes:
         lines = [f"TRT-{self.version}-{self.algorithm}"]
@@ -63,7 +63,10 @@ class CalibrationTable:
 
     @classmethod
     def parse(cls, data: bytes, where: Path | str) -> CalibrationTable:
-        lines = data.decode("utf-8", errors="replace").splitlines()
+        # Lines end at '\n' only (trtexec's getline): a name may hold any other character.
+        lines = [line.removesuffix("\r") for line in data.decode("utf-8", errors="replace").split("\n")]
+        if lines and lines[-1] == "":
+            lines.pop()
         header = _HEADER.fullmatch(lines[0].strip().lstrip("\ufeff")) if lines else None
         if header is None:
             raise TrtkitError(f"{where}: not a TensorRT calibration cache (expected a first line like "
@@ -102,11 +105,15 @@ def version_code(version: str) -> int:
     return parts[0] * 10000 + parts[1] * 100 + parts[2]
 
 
-def version_name(code: int) -> str:
-    """A header's version number as major.minor.patch: below 10000 TensorRT <= 9's major*1000+minor*100+patch
-    (8401 -> 8.4.1, 8510 -> 8.5.10), else major*10000+minor*100+patch (100300 -> 10.3.0)."""
+def writer_name(code: int) -> str:
+    """A header's number as the library that wrote it. Below 10000, TensorRT <= 9's major*1000+minor*100+patch
+    (8401 -> 8.4.1, 8510 -> 8.5.10); from 100000, TensorRT 10+'s major*10000+minor*100+patch (100300 -> 10.3.0);
+    in between only TensorRT-RTX 1.x numbers fall (10701 -> 1.7.1)."""
+    if code <= 0:
+        return "an unknown TensorRT"
     major, rest = divmod(code, 1000) if code < 10000 else divmod(code, 10000)
-    return f"{major}.{rest // 100}.{rest % 100}"
+    name = "TensorRT-RTX" if 10000 <= code < 100000 else "TensorRT"
+    return f"{name} {major}.{rest // 100}.{rest % 100}"
 
 
 def is_cache_file(path: Path) -> bool:
