@@ -13,7 +13,8 @@ class TrtkitError(Exception):
     exit_code: int = 1
 
     def __init__(self, message: str, *, exit_code: int | None = None) -> None:
-        super().__init__(message)
+        # One line whatever it quotes: a flag value or a library's message may hold line breaks.
+        super().__init__(" ".join(message.splitlines()))
         if exit_code is not None:
             self.exit_code = exit_code
 
