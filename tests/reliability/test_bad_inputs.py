@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import pytest
+
 from reliability.broken import FAST, MODEL
 
 # (id, args, exit code, what the error line must name)

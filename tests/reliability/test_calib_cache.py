@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from helpers import cli
-from reliability.broken import MODEL
 
+from reliability.broken import MODEL
 from trtkit.platform.errors import TrtkitError
 from trtkit.precision.calib_cache import CalibrationTable, read_table, writer_name
 
@@ -124,7 +124,7 @@ def test_a_legacy_cache_is_used_as_it_is_and_refused_only_against_an_explicit_al
     cache = tmp_path / "legacy.cache"
     cache.write_bytes(b"TRT-7000-LegacyCalibration\ndata: 3c008912\n")
     assert read_table(cache, None).algorithm == "LegacyCalibration"
-    with pytest.raises(TrtkitError, match="--calibAlgo=minmax, but .*legacy.cache holds LegacyCalibration"):
+    with pytest.raises(TrtkitError, match=r"--calibAlgo=minmax, but .*legacy\.cache holds LegacyCalibration"):
         read_table(cache, "minmax")
 
 

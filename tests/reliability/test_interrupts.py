@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from reliability.broken import ENV, MODEL, command
 
 
@@ -59,7 +60,7 @@ def test_eval_interrupted_reports_the_samples_done(mnist_dir: Path) -> None:
 
 def test_build_int8_interrupted_in_calibration_writes_nothing(mnist_dir: Path, tmp_path: Path) -> None:
     cache, plan = tmp_path / "mnist.cache", tmp_path / "mnist.plan"
-    code, out, err = _interrupt(["build", "--onnx", MODEL, "--int8", "--calib", mnist_dir, "--calibSamples", "60000",
+    code, _, err = _interrupt(["build", "--onnx", MODEL, "--int8", "--calib", mnist_dir, "--calibSamples", "60000",
                                  "--calibCache", cache, "--saveEngine", plan], "Calibrating INT8", 0.3)
     assert code == 130, err
     assert _last_line(err).startswith("trtkit: interrupted: INT8 calibration (entropy) stopped in batch ")

@@ -11,9 +11,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from reliability.broken import ENV, FAST, MODEL, REPO, command
 from helpers import cli
 
+from reliability.broken import ENV, FAST, MODEL, REPO, command
 from trtkit.platform.errors import TrtkitError
 from trtkit.platform.files import check_writable, write_atomic
 
