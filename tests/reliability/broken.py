@@ -21,6 +21,8 @@ from trtkit.platform import log
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "models" / "mnist.onnx"
+# Lines trtkit itself writes to stderr: its log levels and its error line.
+OUR_PREFIXES = ("[I] ", "[W] ", "[V] ", "[E] ", "trtkit: ")
 FAST = ["--duration", "0", "--warmUp", "0", "--iterations", "3"]
 
 
@@ -55,15 +57,17 @@ class Bad:
     """The broken inputs (under ``root``, which the assertion watches) and a run-and-check helper."""
 
     root: Path
-    capsys: pytest.CaptureFixture[str]
+    capfd: pytest.CaptureFixture[str]  # file-descriptor level: libraries' own C++ logging is caught too
 
     def __call__(self, *args: object, code: int = 1, names: str | None = None) -> str:
         """Run ``trtkit *args`` and check everything a bad input must give; returns the error line."""
         before = _snapshot(self.root)
-        got, out, err = cli(self.capsys, *args)
+        got, out, err = cli(self.capfd, *args)
         assert "Traceback" not in out + err, err
         errors = [line for line in err.splitlines() if line.startswith("trtkit: error:")]
         assert len(errors) == 1, err
+        foreign = [line for line in err.splitlines() if line.strip() and not line.startswith(OUR_PREFIXES)]
+        assert not foreign, f"output that is not trtkit's own (keep it for --verbose): {foreign}"
         assert got == code, err
         if names is not None:
             assert names in errors[0], errors[0]
@@ -114,8 +118,8 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def bad(broken: Path, capsys: pytest.CaptureFixture[str]) -> Bad:
-    return Bad(broken, capsys)
+def bad(broken: Path, capfd: pytest.CaptureFixture[str]) -> Bad:
+    return Bad(broken, capfd)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from trtkit.data.models import check_onnx_model
 from trtkit.data.tensors import format_shape as fmt
 from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError, UsageError
-from trtkit.platform.files import read_bytes, write_atomic
+from trtkit.platform.files import check_writable, read_bytes, write_atomic
 from trtkit.platform.trt import Flavour, load
 from trtkit.precision.options import PrecisionOptions
 from trtkit.precision.prepare import PreparedModel, prepare
@@ -189,6 +189,10 @@ def _check(options: BuildOptions) -> None:
         raise UsageError(f"--eval={options.eval_data}: not a directory (MNIST IDX folder or DATA/<label>/*.png)")
     if options.save_engine is not None and options.save_engine.resolve() == Path(options.onnx).resolve():
         raise UsageError(f"--saveEngine={options.save_engine} would overwrite the ONNX model; choose another path")
+    for flag, path in (("--saveEngine", options.save_engine), ("--exportLayerInfo", options.export_layer_info),
+                       ("--timingCacheFile", options.timing_cache_file)):
+        if path is not None:  # refused before a long build, not after it
+            check_writable(path, flag)
 
 
 def build(options: BuildOptions) -> BuildResult:

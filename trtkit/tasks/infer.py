@@ -20,6 +20,7 @@ from trtkit.data.postprocess import Prediction, classify, export_outputs, format
 from trtkit.data.tensors import TensorInfo
 from trtkit.data.tensors import format_shape as fmt
 from trtkit.platform import log
+from trtkit.platform.files import check_writable
 
 
 @dataclass
@@ -93,6 +94,8 @@ def _with_samples(inputs: InputOptions, infos: tuple[TensorInfo, ...]) -> InputO
 
 def run_infer(options: InferOptions) -> InferResult:
     """Open the backend, build the runs, run them, classify [N, C] score outputs, export if asked."""
+    if options.export_output is not None:
+        check_writable(options.export_output, "--exportOutput")
     t0 = time.perf_counter()
     with open_backend(options.model, options.backend, flavor=options.flavor, verbosity=options.verbosity) as backend:
         t1 = time.perf_counter()
