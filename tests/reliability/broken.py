@@ -21,8 +21,8 @@ from trtkit.platform import log
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "models" / "mnist.onnx"
-# Lines trtkit itself writes to stderr: its log levels and its error line.
-OUR_PREFIXES = ("[I] ", "[W] ", "[V] ", "[E] ", "trtkit: ")
+# Lines trtkit itself writes to stderr: its log levels, TensorRT through its logger, and its error line.
+OUR_PREFIXES = ("[I] ", "[W] ", "[V] ", "[E] ", "[TRT] ", "trtkit: ")
 FAST = ["--duration", "0", "--warmUp", "0", "--iterations", "3"]
 
 
