@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from trtkit.platform.errors import TrtkitError
 from trtkit.platform.trt import Flavour
 from trtkit.precision.options import PrecisionOptions
 from trtkit.precision.prepare import PreparedModel, prepare
@@ -40,16 +39,13 @@ def rtx() -> Flavour:
 
 
 def build_with_rtx(prepared: PreparedModel, tmp_path: Path, name: str) -> bytes:
-    """Build exactly the graph that was evaluated; a refusal by TensorRT-RTX becomes the skip reason."""
+    """Build exactly the graph that was evaluated; a refusal by TensorRT-RTX fails the test (it raises)."""
     from trtkit.builder.builder import BuildOptions, build
 
     assert prepared.onnx is not None and prepared.builder_flags == ()
     graph = tmp_path / f"{name}.onnx"
     graph.write_bytes(prepared.onnx)
-    try:
-        return build(BuildOptions(onnx=graph, flavor="rtx", verbosity=-1)).plan
-    except TrtkitError as e:
-        pytest.skip(f"TensorRT-RTX does not build the {name} graph: {e}")
+    return build(BuildOptions(onnx=graph, flavor="rtx", verbosity=-1)).plan
 
 
 @pytest.mark.parametrize("precision", ["fp16", "int8"])

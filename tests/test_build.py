@@ -132,11 +132,21 @@ def test_layer_info_export_is_parsed(zoo_mnist8: Path, tmp_path: Path) -> None:
 
 
 def test_builder_options_reach_the_config(zoo_mnist8: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """All of them at once, read back from TensorRT's config (one flag at a time: tests/test_build_summary.py)."""
+    info = tmp_path / "info.json"
     code, _, err = cli(
         capsys, "build", "--onnx", str(zoo_mnist8), "--saveEngine", str(tmp_path / "m.plan"), "--skipInference",
          "--memPoolSize=workspace:64M,tacticSharedMem:48K", "--noTF32", "--builderOptimizationLevel=1",
-         "--maxAuxStreams=0", "--hardwareCompatibilityLevel=ampere+", "--profilingVerbosity=detailed")
+         "--maxAuxStreams=0", "--hardwareCompatibilityLevel=ampere+", "--profilingVerbosity=detailed",
+         "--flavor", "rtx", "--exportBuildInfo", str(info))
     assert code == 0, err
+    held = json.loads(info.read_text())
+    assert held["memory_pools"]["WORKSPACE"] == 64 << 20 and held["memory_pools"]["TACTIC_SHARED_MEMORY"] == 48 << 10
+    assert "TF32" not in held["flags"]
+    assert (held["builder_optimization_level"], held["max_aux_streams"]) == (1, 0)
+    assert held["profiling_verbosity"] == "DETAILED"
+    assert held["hardware_compatibility_level"] is None  # TensorRT-RTX has none; it warns:
+    assert "setHardwareCompatibilityLevel() is unsupported in TensorRT-RTX" in err
 
 
 # ---- errors: one line naming the file or flag, non-zero exit, no traceback, no partial output ----

@@ -63,6 +63,7 @@ def test_a_good_plan_on_a_machine_without_a_gpu(plan: Path) -> None:
     message = _open(plan)
     assert message.startswith(f"{plan}: this plan cannot run here")
     assert "NVIDIA GPU" in message
+    assert "run the ONNX model here instead" in message  # what a CPU machine can do with the same model
 
 
 def test_empty_and_missing_files(tmp_path: Path) -> None:

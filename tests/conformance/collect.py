@@ -296,12 +296,18 @@ class Walker:
                 self.annotation(node.returns, outer)
         params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
         params += [a for a in (args.vararg, args.kwarg) if a is not None]
+        where = "a lambda (use a def with annotations)" if isinstance(node, ast.Lambda) else f"{node.name}()"
         for i, param in enumerate(params):
-            declared = self.annotation(param.annotation, outer) if param.annotation is not None else OPAQUE
             if param.arg == "trt":
-                declared = Module()
+                declared: Type = Module()
             elif i == 0 and param.arg == "self" and outer.klass is not None:
                 declared = Project(outer.klass.key)
+            elif param.annotation is not None:
+                declared = self.annotation(param.annotation, outer)
+            elif i == 0 and param.arg in ("self", "cls") and not isinstance(node, ast.Lambda):
+                declared = OPAQUE  # self of a class deriving from TensorRT: its own attributes are free
+            else:  # refused rather than skipped: whatever reaches it, a TensorRT call through it goes unchecked
+                declared = Untyped(f"parameter {param.arg!r} of {where} has no annotation")
             scope.names[param.arg] = declared
         if isinstance(node, ast.Lambda):
             self.expr(node.body, scope)
@@ -615,7 +621,10 @@ class Walker:
             self.expr(node.args[1], scope)
             names = self.literal_names(node.args[1], scope)
             if names is None:  # a name only known at run time: at least an enum's member is of that enum
-                return Instance(base.name) if isinstance(base, ClassRef) and self.surface.is_enum(base.name) else OPAQUE
+                if isinstance(base, ClassRef) and self.surface.is_enum(base.name):
+                    return Instance(base.name)
+                self.dynamic_attribute(node, base)
+                return OPAQUE
             kinds = {self.member(node, base, name) for name in names}
             return kinds.pop() if len(kinds) == 1 else OPAQUE
         if last_name(func) == "partial" and node.args and isinstance(node.args[0], ast.Attribute):
@@ -643,9 +652,27 @@ class Walker:
             return self.construct(node, callee.name, shape)
         if isinstance(callee, ProjectClass):
             return Project(callee.name)
+        if isinstance(func, ast.Name) and func.id == "setattr" and len(node.args) == 3:
+            if self.literal_names(node.args[1], scope) is None:
+                self.dynamic_attribute(node, self.expr(node.args[0], scope))
+            return OPAQUE
         if isinstance(func, ast.Name) and func.id in self.module.functions and func.id not in scope.names:
-            return self.declared(self.index.functions[self.module.functions[func.id]].returns)
+            return self.returned(self.index.functions[self.module.functions[func.id]])
         return OPAQUE
+
+    def returned(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> Type:
+        """What a trtkit function returns: its annotation; without one, a value nothing may be called on."""
+        if function.returns is None:
+            return Untyped(f"{function.name}() has no return annotation")
+        return self.declared(function.returns)
+
+    def dynamic_attribute(self, node: ast.Call, base: Type) -> None:
+        """``getattr``/``setattr`` on a TensorRT object with a name known only at run time: refused."""
+        if isinstance(base, (Module, ClassRef, Instance, Untyped)):
+            what = "a value" if isinstance(base, Untyped) else "trt" if isinstance(base, Module) else f"trt.{base.name}"
+            self.add(node, "convention", None,
+                     f"{ast.unparse(node)}: an attribute of {what} named only at run time cannot be checked; "
+                     "name it, or take it from a module-level table of strings")
 
     def construct(self, node: ast.AST, cls: str, shape: CallShape) -> Type:
         self.add(node, "construct", cls, "__init__", call=shape)
@@ -678,12 +705,12 @@ class Walker:
             info = self.index.classes.get(base.name)
             method = info.method(name) if info is not None else None
             if method is not None:
-                return self.declared(method.returns)
+                return self.returned(method)
             return self.project_trt_base_call(node, base.name, name, shape)
         if isinstance(base, ProjectClass):
             info = self.index.classes.get(base.name)
             method = info.method(name) if info is not None else None
-            return self.declared(method.returns) if method is not None else OPAQUE
+            return self.returned(method) if method is not None else OPAQUE
         if isinstance(base, Untyped):
             self.add(node, "untyped", None, name, detail=base.origin)
             return BROKEN

@@ -15,9 +15,12 @@ RUNTIME_CLASSES = (
     "ICudaEngine",
     "IExecutionContext",
     "IHostMemory",
+    "IOutputAllocator",
     "IProfiler",
     "Runtime",
+    "TensorFormat",
     "TensorIOMode",
+    "TensorLocation",
 )
 RUNTIME_API_FILES = {
     "tensorrt10": "tests/data/tensorrt10_runtime_api.json",

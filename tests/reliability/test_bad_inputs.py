@@ -2,7 +2,7 @@
 (2 for flags, 1 for files and data), no traceback, nothing written, nothing there before changed.
 
 ``{R}`` in an argument is the folder of broken inputs (see conftest.py), ``{M}`` the project's MNIST model.
-`inspect` and `debug` are not commands on this branch's main yet; they have no cases here.
+`debug` is not a command on main yet; it has no cases here.
 """
 
 from __future__ import annotations
@@ -117,12 +117,23 @@ EVAL = [
     ("missing-model", ["eval", "{R}/absent.onnx", "{MNIST}"], 1, "absent.onnx"),
     ("noise-plan", ["eval", "{R}/noise.plan", "{MNIST}", "--limit", "5"], 1, "noise.plan"),
 ]
+INSPECT = [
+    ("missing-file", ["inspect", "{R}/absent.onnx"], 1, "absent.onnx"),
+    ("directory", ["inspect", "{R}/empty_dir"], 1, "empty_dir"),
+    ("garbage-model", ["inspect", "{R}/garbage.onnx"], 1, "garbage.onnx"),
+    ("truncated-model", ["inspect", "{R}/truncated.onnx"], 1, "truncated.onnx"),
+    ("noise-plan", ["inspect", "{R}/noise.plan"], 1, "noise.plan"),
+    ("empty-plan", ["inspect", "{R}/empty.plan"], 1, "empty.plan"),
+    ("array-as-plan", ["inspect", "{R}/nan.npy"], 1, "nan.npy"),
+    ("unknown-option", ["inspect", "{M}", "--layers"], 2, "--layers"),
+]
 TOP = [
     ("unknown-command", ["convert", "{M}"], 2, "convert"),
     ("verbose-and-quiet", ["infer", "{M}", "--verbose", "--quiet"], 2, "--quiet"),
 ]
 CASES = [(f"{group}-{case[0]}", *case[1:]) for group, cases in
-         (("build", BUILD), ("infer", INFER), ("bench", BENCH), ("compare", COMPARE), ("eval", EVAL), ("top", TOP))
+         (("build", BUILD), ("infer", INFER), ("bench", BENCH), ("compare", COMPARE), ("eval", EVAL),
+          ("inspect", INSPECT), ("top", TOP))
          for case in cases]
 
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from helpers import cli
 from PIL import Image
-from reliability.broken import MODEL, REPO
 
+from reliability.broken import MODEL, REPO
 from trtkit.data.inputs import load_image
 
 SAMPLE = REPO / "samples" / "3.pgm"

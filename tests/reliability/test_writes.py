@@ -126,7 +126,7 @@ def test_a_directory_a_missing_folder_and_a_read_only_folder(tmp_path: Path, rea
     assert not (readonly_dir / "x.json").exists()
     if os.geteuid() != 0:  # root passes os.access; its write then fails in write_atomic, as above
         with pytest.raises(TrtkitError, match=r"^--exportTimes=.*: cannot write"):
-            check_writable(readonly_dir / "x.json", "--exportTimes")
+            check_writable(("--exportTimes", readonly_dir / "x.json"))
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files")

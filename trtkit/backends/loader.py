@@ -10,10 +10,14 @@ from trtkit.platform.errors import UsageError
 
 BACKEND_CHOICES = ("auto", "tensorrt", "onnxruntime")
 ONNX_SUFFIXES = (".onnx",)
+PLAN_FLAGS = {"version_compatible": "--versionCompatible", "lean_dll_path": "--leanDLLPath"}  # TensorRT-only
 
 
-def open_backend(path: str | Path, backend: str = "auto", **options: Any) -> Backend:
-    """Open ``path`` with the named backend. auto: ONNX files run on ONNX Runtime, plans on TensorRT."""
+def open_backend(path: str | Path, backend: str = "auto", *, gpu: int = 0, profile: int | None = None,
+                 plugins: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()), **options: Any) -> Backend:
+    """Open ``path`` with the named backend. auto: ONNX files run on ONNX Runtime, plans on TensorRT.
+    ``gpu`` (--device), ``profile`` (--useProfile) and ``plugins`` ((--staticPlugins, --dynamicPlugins))
+    concern plans only."""
     path = Path(path)
     if backend not in BACKEND_CHOICES:
         raise UsageError(f"--backend {backend}: expected one of {', '.join(BACKEND_CHOICES)}")
@@ -21,10 +25,18 @@ def open_backend(path: str | Path, backend: str = "auto", **options: Any) -> Bac
     if backend == "auto":
         backend = "onnxruntime" if is_onnx else "tensorrt"
     if backend == "onnxruntime":
+        plan_flags = [flag for key, flag in PLAN_FLAGS.items() if options.pop(key, None)]
+        if plan_flags:
+            raise UsageError(f"{plan_flags[0]} applies to TensorRT plans; {path} runs on ONNX Runtime")
         if not is_onnx:
             raise UsageError(f"{path}: --backend onnxruntime needs an .onnx model, not a TensorRT plan")
         from trtkit.backends.onnxruntime import OnnxRuntimeBackend
 
+        if gpu or profile is not None:
+            from trtkit.platform import log
+
+            flag = f"--device={gpu}" if gpu else f"--useProfile={profile}"
+            log.warning(f"{flag} selects the GPU or profile of a TensorRT plan; it has no effect on ONNX Runtime")
         return OnnxRuntimeBackend(path, **options)
     if is_onnx:
         raise UsageError(
@@ -33,4 +45,5 @@ def open_backend(path: str | Path, backend: str = "auto", **options: Any) -> Bac
         )
     from trtkit.backends.tensorrt import TensorRTBackend
 
-    return TensorRTBackend(path, **options)
+    return TensorRTBackend(path, device=gpu, profile=profile, static_plugins=plugins[0], dynamic_plugins=plugins[1],
+                           **options)

@@ -4,7 +4,9 @@ named arrays through ``execute_async_v3`` on a non-default stream (pycuda), for 
 One :class:`Execution` is one execution context with its own stream and buffers: ``run``/``bind`` use the
 backend's own, and ``trtkit bench --infStreams N`` adds N-1 more for the duration of the benchmark. For an
 engine with dynamic shapes TensorRT lets contexts in concurrent use share no optimization profile, so each
-takes the first profile whose [min, max] ranges contain the input shapes and that no other context holds.
+takes the first profile whose [min, max] ranges contain the input shapes (and shape-tensor values) and that
+no other context holds. What each I/O tensor needs (host shape tensors, data-dependent outputs, vectorized
+formats) is read from the engine once (trtkit.backends.io_types); docs/runner-io.md says how each is run.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from trtkit.backends.base import Backend
-from trtkit.backends.execution import Execution, Shape, dims_of
+from trtkit.backends.execution import Execution, Shape, Values, dims_of
+from trtkit.backends.io_types import TensorIO, describe, profile_values
+from trtkit.backends.plans import REBUILD, make_runtime, plan_error
 from trtkit.data.tensors import TensorInfo
 from trtkit.data.tensors import format_shape as fmt
 from trtkit.platform import cuda
@@ -29,89 +33,97 @@ if TYPE_CHECKING:
     import tensorrt as trt
 
 
-REBUILD = "rebuild it on this machine with trtkit build"
-NEED_GPU = "run it on a machine with an NVIDIA GPU and a driver recent enough for this TensorRT"
-# Substrings of TensorRT's deserialization errors -> what they mean for the user, and what to do.
-_PLAN_PROBLEMS = (
-    ("magicTag", "is not a TensorRT plan, or was built by another TensorRT version or flavour", REBUILD),
-    ("serialization version", "was built by another TensorRT version or flavour", REBUILD),
-    ("blobSize", "is truncated or corrupt", REBUILD),
-    ("minBufferSize", "is truncated or corrupt (too short to be a plan)", REBUILD),
-    ("compute capability", "was built for another GPU", REBUILD),
-    ("not compatible with this device", "was built for another GPU", REBUILD),
-    ("cudaError 35", "cannot run here: the NVIDIA driver is missing or too old", NEED_GPU),
-    ("cudaError 100", "cannot run here: no CUDA GPU is visible", NEED_GPU),
-    ("Serialization", "is truncated or corrupt", REBUILD),  # any other failed check of the plan's contents
-)
-
-
-def plan_error(path: Path, flavour: Flavour, errors: Sequence[str]) -> TrtkitError:
-    """One line for a plan TensorRT refused: the file, the cause TensorRT's first error names, what to do,
-    and that error in its own words. Only the first: once deserialization failed, TensorRT's clean-up logs
-    follow-on errors (a missing CUDA driver on a machine without a GPU) that say nothing about the plan."""
-    said = errors[0] if errors else "no error was logged"
-    causes = ((meaning, todo) for key, meaning, todo in _PLAN_PROBLEMS if key in said)
-    meaning, todo = next(causes, ("cannot be deserialized", REBUILD))
-    return TrtkitError(f"{path}: this plan {meaning}; {todo} ({flavour}: {said})")
-
-
 class TensorRTBackend(Backend):
     """Runs a TensorRT plan on the GPU: ``TensorRTBackend("model.plan").run({"input": x})``."""
 
     name = "tensorrt"
 
     def __init__(
-        self, plan_path: str | Path, *, flavor: str | None = None, verbosity: int = 0, profile: int | None = None
+        self, plan_path: str | Path, *, flavor: str | None = None, verbosity: int = 0, profile: int | None = None,
+        device: int = 0, static_plugins: Sequence[str] = (), dynamic_plugins: Sequence[str] = (),
+        version_compatible: bool = False, lean_dll_path: str | Path | None = None,
     ) -> None:
         path = Path(plan_path)
         plan = read_bytes(path, "TensorRT plan")
         if not plan:
             raise TrtkitError(f"{path}: the plan file is empty; {REBUILD}")
         flavour = load(flavor)
-        trt = flavour.module
         self._errors: list[str] = []
+        self._main: Execution | None = None
         self._logger: trt.ILogger = flavour.make_logger(verbosity, self._errors)
-        self._runtime: trt.Runtime | None = trt.Runtime(self._logger)
-        engine: trt.ICudaEngine | None = self._runtime.deserialize_cuda_engine(plan)
-        if engine is None:
-            raise plan_error(path, flavour, self._errors)
+        # --device: TensorRT deserializes on the CUDA runtime's current device, so another GPU than the
+        # runtime's default 0 is made current first; for GPU 0 the plan is checked before CUDA is touched.
+        self.device: cuda.Device | None = cuda.Device(device) if device else None
+        self.host_code_allowed = version_compatible  # trtexec --versionCompatible where the plan is loaded
+        # What the API tells: a plan that loads with host code disallowed embeds no lean runtime; with host
+        # code allowed TensorRT does not say (backends.plans.lean_runtime_embedded asks without running it).
+        self.embeds_lean_runtime: bool | None = None if version_compatible else False
+        try:
+            self._runtime: trt.Runtime | None
+            self._runtime, self._parent = make_runtime(flavour, self._logger, self._errors,
+                                                       version_compatible=version_compatible,
+                                                       lean_dll_path=lean_dll_path)
+            flavour.load_plugins(self._runtime.get_plugin_registry(), static_plugins, dynamic_plugins, self._errors)
+            engine: trt.ICudaEngine | None = self._runtime.deserialize_cuda_engine(plan)
+            if engine is None:
+                raise plan_error(path, flavour, self._errors)
+        except BaseException:
+            self.close()
+            raise
         self._open(engine, flavour, profile)
 
     @classmethod
     def from_engine(cls, engine: trt.ICudaEngine, flavour: Flavour, *, profile: int | None = None) -> TensorRTBackend:
         """A runner around an engine that is already deserialized (the GPU tests' stand-in engines)."""
         self = cls.__new__(cls)
-        self._errors, self._runtime = [], None
+        self._errors, self._runtime, self._parent, self.device, self._main = [], None, None, None, None
+        self.host_code_allowed, self.embeds_lean_runtime = False, None
         self._open(engine, flavour, profile)
         return self
 
     def _open(self, engine: trt.ICudaEngine, flavour: Flavour, profile: int | None) -> None:
         self.flavour = flavour
         self.engine: trt.ICudaEngine | None = engine
-        trt = flavour.module
-        inputs, outputs = [], []
-        for index in range(engine.num_io_tensors):
-            name = engine.get_tensor_name(index)
-            dtype = flavour.numpy_dtype(engine.get_tensor_dtype(name))
-            info = TensorInfo(name, dims_of(engine.get_tensor_shape(name)), dtype)
-            (inputs if engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT else outputs).append(info)
-        self.inputs, self.outputs = tuple(inputs), tuple(outputs)
-        self.dynamic = any(i.is_dynamic for i in self.inputs)
+        names = [engine.get_tensor_name(index) for index in range(engine.num_io_tensors)]
+        self.io: dict[str, TensorIO] = {name: describe(engine, flavour, name) for name in names}
+        shape_inputs = [io for io in self.io.values() if io.is_input and io.shape_tensor and io.host]
+        self.dynamic = any(-1 in io.shape for io in self.io.values() if io.is_input) or bool(shape_inputs)
         count = engine.num_optimization_profiles
         if profile is not None and not 0 <= profile < count:
-            raise TrtkitError(f"--optProfile={profile}: the engine has {count} optimization profile(s), 0..{count - 1}")
+            raise TrtkitError(f"--useProfile={profile}: the engine has {count} optimization profile(s), "
+                              f"0..{count - 1} (--dumpOptimizationProfile or trtkit inspect lists them)")
         self.profile = profile
         self.ranges: list[dict[str, tuple[Shape, Shape]]] = []
+        self.value_ranges: list[dict[str, tuple[Shape, Shape]]] = []
+        opt_shapes: dict[str, Shape] = {}
+        opt_values: dict[str, Shape] = {}
         for p in range(count if self.dynamic else 0):
-            ranges = {}
-            for info in self.inputs:
-                low, _opt, high = engine.get_tensor_profile_shape(info.name, p)
-                ranges[info.name] = (dims_of(low), dims_of(high))
+            ranges, value_ranges = {}, {}
+            for io in (io for io in self.io.values() if io.is_input):
+                if -1 in io.shape:
+                    low, opt, high = engine.get_tensor_profile_shape(io.name, p)
+                    ranges[io.name] = (dims_of(low), dims_of(high))
+                    opt_shapes.setdefault(io.name, dims_of(opt))
+                if io in shape_inputs:
+                    low, opt, high = profile_values(engine, io.name, p)
+                    value_ranges[io.name] = (low, high)
+                    opt_values.setdefault(io.name, opt)
             self.ranges.append(ranges)
-        self._main: Execution | None = None
-        self.device: cuda.Device | None = None
+            self.value_ranges.append(value_ranges)
+        first = profile or 0  # trtexec's default shapes: the opt values of the profile it runs in
+        if self.dynamic and first:
+            opt_shapes = {n: dims_of(engine.get_tensor_profile_shape(n, first)[1]) for n in opt_shapes}
+            opt_values = {n: profile_values(engine, n, first)[1] for n in opt_values}
+        infos = {
+            io.name: TensorInfo(io.name, io.shape, io.dtype, opt_shapes.get(io.name), opt_values.get(io.name))
+            for io in self.io.values()
+        }
+        self.inputs = tuple(infos[n] for n in names if self.io[n].is_input)
+        self.outputs = tuple(infos[n] for n in names if not self.io[n].is_input)
+        self._main = None
         try:
-            self.device = cuda.Device()
+            if self.device is None:
+                self.device = cuda.Device()
             self._main = Execution(self)
         except BaseException:
             self.close()
@@ -120,33 +132,47 @@ class TensorRTBackend(Backend):
     def last_error(self) -> str:
         return self._errors[-1] if self._errors else "no TensorRT error was logged"
 
-    def choose_profile(self, shapes: Mapping[str, Shape], taken: frozenset[int], current: int | None) -> int:
-        """The profile to run ``shapes`` in: the current one if it still fits, else the first that contains
-        every input shape and that no other context holds; a clear error when there is none."""
+    def choose_profile(self, shapes: Mapping[str, Shape], values: Values, taken: frozenset[int],
+                       current: int | None) -> int:
+        """The profile to run ``shapes`` (and shape-tensor ``values``) in: the current one if it still fits,
+        else the first that contains every input shape and value and that no other context holds; a clear
+        error when there is none."""
         candidates = [self.profile] if self.profile is not None else list(range(len(self.ranges)))
-        fits = [p for p in candidates if all(_inside(shapes[n], *r) for n, r in self.ranges[p].items())]
-        free = [p for p in fits if p not in taken]
+
+        def fits(p: int) -> bool:
+            return all(_inside(shapes[n], *r) for n, r in self.ranges[p].items()) and all(
+                _inside(values[n], *r) for n, r in self.value_ranges[p].items())
+
+        fitting = [p for p in candidates if fits(p)]
+        free = [p for p in fitting if p not in taken]
         if current in free:
             return current
         if free:
             return free[0]
-        if not fits:
-            described = "; ".join(
-                f"profile {p}: " + ", ".join(f"{n} {fmt(lo)}..{fmt(hi)}" for n, (lo, hi) in self.ranges[p].items())
-                for p in candidates
-            )
-            given = ", ".join(f"{n} {fmt(s)}" for n, s in shapes.items())
-            raise TrtkitError(
-                f"input shapes {given} are outside every optimization profile of the engine ({described}); "
-                "choose shapes inside one, or rebuild with --minShapes/--maxShapes that cover them"
-            )
+        if not fitting:
+            raise TrtkitError(self._outside(shapes, values, candidates))
         raise TrtkitError(
-            f"--infStreams: each concurrent context needs its own optimization profile, and only {len(fits)} "
+            f"--infStreams: each concurrent context needs its own optimization profile, and only {len(fitting)} "
             f"profile(s) of the engine contain these shapes; lower --infStreams or build more profiles"
         )
 
-    def _shapes_of(self, feeds: Mapping[str, np.ndarray]) -> dict[str, Shape]:
-        """Check the feeds against the engine's inputs; their shapes by name."""
+    def _outside(self, shapes: Mapping[str, Shape], values: Values, candidates: list[int]) -> str:
+        """One line: what was given, and each candidate profile's ranges (shape tensors: their values)."""
+        def ranges(p: int) -> str:
+            shown = [f"{n} {fmt(lo)}..{fmt(hi)}" for n, (lo, hi) in self.ranges[p].items()]
+            shown += [f"{n} values {list(lo)}..{list(hi)}" for n, (lo, hi) in self.value_ranges[p].items()]
+            return f"profile {p}: " + ", ".join(shown)
+
+        given = [f"{n} {fmt(s)}" for n, s in shapes.items() if n in self.ranges[candidates[0]]]
+        given += [f"{n} values {list(v)}" for n, v in values.items()]
+        hint = "give shape-tensor values inside one (--loadInputs) or " if values else "choose shapes inside one, or "
+        return (f"inputs {', '.join(given)} are outside every optimization profile of the engine "
+                f"({'; '.join(ranges(p) for p in candidates)}); {hint}rebuild with --minShapes/--maxShapes that "
+                "cover them")
+
+    def _shapes_of(self, feeds: Mapping[str, np.ndarray]) -> tuple[dict[str, Shape], Values]:
+        """Check the feeds against the engine's inputs; their shapes by name, and the values of the shape
+        tensors TensorRT reads from host memory."""
         names = [i.name for i in self.inputs]
         missing = [n for n in names if n not in feeds]
         unknown = [n for n in feeds if n not in names]
@@ -167,7 +193,9 @@ class TensorRTBackend(Backend):
                     f"input {info.name!r}: {dtype} data cannot be cast safely to the engine's {info.dtype}"
                 )
             shapes[info.name] = shape
-        return shapes
+        values = {n: tuple(int(v) for v in np.asarray(feeds[n]).reshape(-1)) for n, io in self.io.items()
+                  if io.is_input and io.host}
+        return shapes, values
 
     def _main_execution(self) -> Execution:
         if self._main is None:
@@ -183,10 +211,12 @@ class TensorRTBackend(Backend):
         """Shapes, profile, buffers and the feeds' bytes set up once; the callable only copies, executes and
         waits, and returns the pinned output views (overwritten by the next call)."""
         execution = self._main_execution()
-        execution.prepare(self._shapes_of(feeds))
+        execution.prepare(*self._shapes_of(feeds))
         execution.load(feeds)
         generation, ins, outs = execution.generation, execution.copies_in(), execution.copies_out()
-        outputs, stream, enqueue = execution.outputs(), execution.stream, execution.enqueue_function()
+        stream, enqueue, dynamic = execution.stream, execution.enqueue_function(), execution.dynamic
+        linear = dynamic is None and all(self.io[o.name].layout is None for o in self.outputs)
+        outputs = execution.outputs() if linear else None  # views that stay valid; else made after each run
         driver = cuda.driver()
         htod, dtoh = driver.memcpy_htod_async, driver.memcpy_dtoh_async
 
@@ -195,12 +225,18 @@ class TensorRTBackend(Backend):
                 raise TrtkitError("the backend's buffers changed since bind(); call bind() again")
             for device, host in ins:
                 htod(device, host, stream)
+            if dynamic is not None:
+                dynamic.begin()
             if not enqueue():
-                raise TrtkitError(f"TensorRT could not enqueue the engine: {self.last_error()}")
+                cause = dynamic.failure if dynamic is not None and dynamic.failure else self.last_error()
+                raise TrtkitError(f"TensorRT could not enqueue the engine: {cause}")
             for host, device in outs:
                 dtoh(host, device, stream)
+            if dynamic is not None:  # sized by TensorRT during the enqueue: copy what it reported
+                for host, device in dynamic.copies_out():
+                    dtoh(host, device, stream)
             stream.synchronize()
-            return outputs
+            return outputs if outputs is not None else execution.outputs()
 
         return call
 
@@ -208,14 +244,14 @@ class TensorRTBackend(Backend):
     def executions(self, feeds: Mapping[str, np.ndarray], count: int) -> Iterator[list[Execution]]:
         """``count`` executions prepared and loaded with ``feeds`` (the backend's own first); the extra ones
         are freed on exit, so that their optimization profiles are released."""
-        shapes = self._shapes_of(feeds)
+        shapes, values = self._shapes_of(feeds)
         executions = [self._main_execution()]
         try:
             while len(executions) < count:
                 executions.append(Execution(self))
             taken: set[int] = set()
             for execution in executions:
-                execution.prepare(shapes, frozenset(taken))
+                execution.prepare(shapes, values, frozenset(taken))
                 execution.load(feeds)
                 if self.dynamic and execution.profile is not None:
                     taken.add(execution.profile)
@@ -230,7 +266,7 @@ class TensorRTBackend(Backend):
             self._main.close()
             self._main = None
         self.engine = None
-        self._runtime = None
+        self._runtime = self._parent = None
         if self.device is not None:
             self.device.close()
             self.device = None

@@ -10,15 +10,17 @@ MNIST model (models/mnist.onnx) is used, and the log says so.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from trtkit.backends.base import Backend
 from trtkit.backends.loader import BACKEND_CHOICES, ONNX_SUFFIXES, open_backend
+from trtkit.backends.plans import PlanLoading
 from trtkit.bench.options import BenchOptions
 from trtkit.bench.stats import Summary, summarize
 from trtkit.bench.trace import BenchRun
@@ -26,6 +28,9 @@ from trtkit.data.examples import BUNDLED_MODEL
 from trtkit.platform import log
 from trtkit.platform.errors import Interrupted, TrtkitError, UsageError
 from trtkit.platform.files import check_writable
+
+if TYPE_CHECKING:
+    from trtkit.platform.trtexec import InferenceDefaults
 
 
 @dataclass
@@ -39,7 +44,12 @@ class ModelOptions:
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # --shapes
     load_inputs: dict[str, Path] = field(default_factory=dict)  # --loadInputs
     flavor: str | None = None  # --flavor
+    device: int = 0  # --device: GPU ordinal a plan runs on
+    use_profile: int | None = None  # --useProfile: optimization profile of a multi-profile plan
+    static_plugins: tuple[str, ...] = ()  # --staticPlugins: libraries loaded before the plan is deserialized
+    dynamic_plugins: tuple[str, ...] = ()  # --dynamicPlugins: IPluginRegistry.load_library before deserializing
     verbosity: int = 0  # --verbose / --quiet
+    plan_loading: PlanLoading = field(default_factory=PlanLoading)  # --versionCompatible, --leanDLLPath
 
 
 @dataclass
@@ -52,6 +62,10 @@ class BenchResult:
     input_shapes: dict[str, tuple[int, ...]]
     run: BenchRun
     summary: Summary
+    options: BenchOptions  # as run: the flavour's defaults filled in (trtkit.bench.options.resolve)
+    generation: int | None = None  # trtexec generation of the flavour (10 or 11); None for host-timed backends
+    banner: list[str] = field(default_factory=list)  # trtexec's System and Inference Options blocks
+    hints: Mapping[str, str] | None = None  # the flavour's trtexec advice after the summary (None: trtexec 10's)
     interrupted: bool = False  # Ctrl-C: the summary covers the queries that completed; nothing was exported
 
 
@@ -70,10 +84,8 @@ def check_options(options: BenchOptions) -> None:
         from trtkit.bench.plot import check_plot_path
 
         check_plot_path(options.plot)
-    for flag, path in (("--exportTimes", options.export_times), ("--exportProfile", options.export_profile),
-                       ("--plot", options.plot)):
-        if path is not None:
-            check_writable(path, flag)
+    check_writable(("--exportTimes", options.export_times), ("--exportProfile", options.export_profile),
+                   ("--exportOutput", options.export_output), ("--plot", options.plot))
 
 
 def choose_model(model: ModelOptions) -> tuple[Path, bool]:
@@ -102,14 +114,18 @@ def open_bench_backend(model: ModelOptions) -> Iterator[tuple[Path, Backend]]:
     path, is_onnx = choose_model(model)
     if model.save_engine is not None and not (is_onnx and model.backend == "tensorrt"):
         raise UsageError("--saveEngine keeps the plan built from --onnx with --backend tensorrt; nothing is built here")
-    options = {"flavor": model.flavor, "verbosity": model.verbosity}
+    options = {"flavor": model.flavor, "verbosity": model.verbosity, "gpu": model.device,
+               "profile": model.use_profile, "plugins": (model.static_plugins, model.dynamic_plugins)}
+    if not is_onnx or model.backend == "tensorrt":
+        options.update(model.plan_loading.kwargs())
     if is_onnx and model.backend == "tensorrt":
         from trtkit.builder.builder import BuildOptions, build
         from trtkit.builder.profiles import ProfileSpec
 
         profiles = [ProfileSpec(dict(model.shapes), dict(model.shapes), dict(model.shapes))] if model.shapes else []
         result = build(BuildOptions(onnx=path, save_engine=model.save_engine, profiles=profiles, flavor=model.flavor,
-                                    verbosity=model.verbosity))
+                                    static_plugins=model.static_plugins, dynamic_plugins=model.dynamic_plugins,
+                                    device=model.device, verbosity=model.verbosity))
         with tempfile.TemporaryDirectory(prefix="trtkit-bench-") as scratch:
             plan = model.save_engine or Path(scratch) / f"{path.stem}.plan"
             if model.save_engine is None:
@@ -135,8 +151,9 @@ def make_feeds(backend: Backend, model: ModelOptions) -> dict[str, np.ndarray]:
 
     (run,) = make_runs(backend.inputs, InputOptions(load_inputs=model.load_inputs, shapes=model.shapes),
                        random=True).runs
+    tuned = {i.name for i in backend.inputs if i.opt_values is not None}  # shape tensors: the profile's values
     for name, array in run.feeds.items():
-        source = model.load_inputs.get(name, "random values")
+        source = model.load_inputs.get(name, f"values {array.ravel().tolist()}" if name in tuned else "random values")
         log.info(f"Input binding for {name} with dimensions {fmt(array.shape)} is created ({source}).")
     return run.feeds
 
@@ -146,6 +163,17 @@ def is_device_timed(backend: Backend) -> bool:
     from trtkit.backends.tensorrt import TensorRTBackend
 
     return isinstance(backend, TensorRTBackend)
+
+
+def resolve_for(backend: Backend, options: BenchOptions) -> tuple[BenchOptions, InferenceDefaults | None]:
+    """The options as they will run and the trtexec defaults they follow: a TensorRT plan takes its
+    flavour's (with trtexec 11's deprecation warnings); host-timed backends leave the switches unset."""
+    if not is_device_timed(backend):
+        return options, None
+    from trtkit.bench.options import resolve
+
+    defaults: InferenceDefaults = backend.flavour.inference  # type: ignore[attr-defined]
+    return resolve(options, defaults), defaults
 
 
 def measure(backend: Backend, feeds: dict[str, np.ndarray], options: BenchOptions) -> BenchRun:
@@ -166,6 +194,7 @@ def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
     with open_bench_backend(model) as (path, backend):
         device = is_device_timed(backend)
         log.info(f"Model: {path} on {backend.name} ({'device' if device else 'host'}-timed)")
+        options, defaults = resolve_for(backend, options)
         feeds = make_feeds(backend, model)
         log.info("Starting inference")
         run = measure(backend, feeds, options)
@@ -175,18 +204,28 @@ def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
     if len(run.trace) == 0:
         raise TrtkitError(f"{path}: the run recorded no timed queries; raise --iterations or --duration")
     summary = summarize(run.trace, run.walltime_ms, options.percentiles, device=device)
-    result = BenchResult(path, name, device, {k: tuple(np.shape(v)) for k, v in feeds.items()}, run, summary,
-                         run.interrupted)
+    from trtkit.bench.banner import inference_lines, system_lines
+
+    generation = defaults.generation if defaults is not None else None
+    banner = system_lines(model.device) + inference_lines(options, generation, model.shapes, model.load_inputs,
+                                                          model.use_profile)
+    result = BenchResult(path, name, device, {k: tuple(np.shape(v)) for k, v in feeds.items()}, run, summary, options,
+                         generation, banner, defaults.hints if defaults is not None else None, run.interrupted)
     if not run.interrupted:  # a partial run is reported, never exported as if it were the asked-for one
         write_exports(result, options)
     return result
 
 
 def write_exports(result: BenchResult, options: BenchOptions) -> None:
-    """--exportTimes, --exportProfile and --plot, each written atomically."""
+    """--exportTimes, --exportProfile, --exportOutput and --plot, each written atomically."""
     from trtkit.bench import export
 
     run = result.run
+    if options.export_output is not None and run.outputs is not None:
+        from trtkit.data.postprocess import export_outputs
+
+        export_outputs(options.export_output, list(run.outputs.items()))
+        log.info(f"Outputs of the last query written to {options.export_output}")
     if options.export_times is not None:
         export.export_times(options.export_times, run.trace)
         log.info(f"Timing trace of {len(run.trace)} queries written to {options.export_times}")

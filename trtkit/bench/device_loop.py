@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from trtkit.bench.iteration import Iteration, Loop, Row
+from trtkit.bench.options import resolve
 from trtkit.bench.progress import TimeProgress
 from trtkit.bench.stats import walltime_ms
 from trtkit.bench.trace import BenchRun, empty_trace
-from trtkit.platform import cuda
+from trtkit.platform import cuda_driver
 from trtkit.platform.errors import TrtkitError, UsageError
 
 if TYPE_CHECKING:
@@ -33,15 +34,19 @@ if TYPE_CHECKING:
     from trtkit.platform.trt import Flavour
 
 
-def _loop(streams: list[Iteration], iterations: int, max_ms: float, warm_up_ms: float) -> tuple[np.ndarray, bool]:
+def _loop(streams: list[Iteration], iterations: int, max_ms: float, warm_up_ms: float, sleep_ms: float = 0.0,
+          idle_ms: float = 0.0) -> tuple[np.ndarray, bool]:
     """trtexec's inferenceLoop; the trace of every completed iteration, warm-up included, and whether Ctrl-C
-    ended it (then the iterations in flight are drained and kept: they completed)."""
+    ended it (then the iterations in flight are drained and kept: they completed). ``sleep_ms``
+    (--sleepTime) delays the start of the run; ``idle_ms`` (--idleTime) sleeps after each timed iteration."""
     rows: list[Row] = []
-    start = cuda.Event(True)
+    start = cuda_driver.Event(True)
     interrupted = False
     try:
         loops = [s.loop(rows, start.handle) for s in streams]
         query, sync = loops[0][:2] if len(loops) == 1 else _all(loops)
+        if sleep_ms:  # trtexec sleeps in a host function on the stream before its start event; trtkit waits
+            time.sleep(sleep_ms / 1000.0)  # for that event before its first enqueue, so it sleeps here
         start.record(streams[0].stream)
         start.synchronize()
         cpu_start = time.perf_counter()
@@ -52,8 +57,10 @@ def _loop(streams: list[Iteration], iterations: int, max_ms: float, warm_up_ms: 
                 computed = sync()
                 if computed > duration:
                     duration = computed
-                if duration < warm_up_ms and duration:
-                    skip += 1
+                if duration < warm_up_ms:
+                    skip += 1 if duration else 0
+                elif idle_ms:
+                    time.sleep(idle_ms / 1000.0)
                 i += 1
         except KeyboardInterrupt:
             interrupted = True
@@ -101,7 +108,8 @@ def _timed(streams: list[Iteration], options: BenchOptions) -> tuple[np.ndarray,
     gc.disable()
     try:
         with TimeProgress(options.duration_s + options.warm_up_ms / 1000.0, enabled=options.progress):
-            return _loop(streams, max(options.iterations, 1), max_ms, options.warm_up_ms)
+            return _loop(streams, max(options.iterations, 1), max_ms, options.warm_up_ms, options.sleep_time_ms,
+                         options.idle_time_ms)
     finally:
         if was_enabled:
             gc.enable()
@@ -129,7 +137,9 @@ def _check(options: BenchOptions) -> None:
 
 
 def measure(backend: TensorRTBackend, feeds: Mapping[str, np.ndarray], options: BenchOptions) -> BenchRun:
-    """Benchmark ``backend`` on ``feeds`` as trtexec does; the trace excludes the warm-up."""
+    """Benchmark ``backend`` on ``feeds`` as trtexec does; the trace excludes the warm-up. Switches left None
+    take the defaults of the backend's flavour (trtkit.bench.benchmark resolves them first, with warnings)."""
+    options = resolve(options, backend.flavour.inference, warn=False)
     _check(options)
     profile = options.dump_profile or options.export_profile is not None
     profile_in_timed_run = profile and not options.separate_profile_run and not options.use_cuda_graph
@@ -153,7 +163,7 @@ def measure(backend: TensorRTBackend, feeds: Mapping[str, np.ndarray], options: 
             if profile and not profile_in_timed_run and not interrupted:
                 interrupted = _profile_run(streams[0], options, context, profiler)
             outputs = None
-            if options.dump_output and not interrupted:
+            if options.wants_outputs and not interrupted:
                 if not streams[0].transfers:
                     streams[0].download()
                 outputs = {name: array.copy() for name, array in executions[0].outputs().items()}

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from trtkit.bench.options import given_switches
 from trtkit.bench.progress import TimeProgress
 from trtkit.bench.stats import walltime_ms
 from trtkit.bench.trace import BenchRun, empty_trace
@@ -43,25 +44,21 @@ def check_options(options: BenchOptions, backend_name: str) -> None:
     if options.export_profile is not None:
         raise UsageError(f"--exportProfile: the {backend_name} backend has no per-layer profiler; "
                          "profile a TensorRT engine instead")
-    ignored = [
-        ("--useCudaGraph", options.use_cuda_graph),
-        ("--noDataTransfers", options.no_data_transfers),
-        ("--useSpinWait", options.use_spin_wait),
-        ("--dumpProfile", options.dump_profile),
-        ("--separateProfileRun", options.separate_profile_run),
-    ]
-    for flag, given in ignored:
-        if given:
-            log.warning(f"{flag} has no effect on the {backend_name} backend (timed on the host, no CUDA "
-                        "stream or layer profiler); the flag has been ignored")
+    ignored = given_switches(options)
+    ignored += ["--dumpProfile"] if options.dump_profile else []
+    ignored += ["--sleepTime"] if options.sleep_time_ms else []
+    for flag in ignored:
+        log.warning(f"{flag} has no effect on the {backend_name} backend (timed on the host, no CUDA "
+                    "stream or layer profiler); the flag has been ignored")
 
 
 def _fill(call: Callable[[], object], starts: np.ndarray, ends: np.ndarray, first: int, last_required: int,
-          deadline: float, stop: list[bool]) -> int:
+          deadline: float, stop: list[bool], idle_s: float = 0.0) -> int:
     """The hot loop: stamps from index ``first`` on; returns the count once both conditions hold, when
     ``stop[0]`` is set (Ctrl-C in another stream) or the capacity when the arrays are full. Ctrl-C here
-    sets ``stop[0]`` and returns the queries that completed."""
-    clock = time.perf_counter
+    sets ``stop[0]`` and returns the queries that completed. ``idle_s`` (--idleTime) sleeps after each
+    query, outside its stamps."""
+    clock, sleep = time.perf_counter, time.sleep
     i = first
     try:
         for i in range(first, len(starts)):
@@ -72,6 +69,8 @@ def _fill(call: Callable[[], object], starts: np.ndarray, ends: np.ndarray, firs
             ends[i] = t1
             if (t1 >= deadline and i >= last_required) or stop[0]:
                 return i + 1
+            if idle_s:
+                sleep(idle_s)
     except KeyboardInterrupt:
         stop[0] = True
         return i  # query i may be half-stamped: leave it out
@@ -79,14 +78,14 @@ def _fill(call: Callable[[], object], starts: np.ndarray, ends: np.ndarray, firs
 
 
 def _run_stream(call: Callable[[], object], iterations: int, duration_s: float, capacity: int,
-                stop: list[bool]) -> Stamps:
+                stop: list[bool], idle_s: float = 0.0) -> Stamps:
     """One stream: at least ``iterations`` calls and ``duration_s`` seconds (-1: until Ctrl-C, as trtexec);
     arrays double when full."""
     starts, ends = np.empty(capacity), np.empty(capacity)
     deadline = math.inf if duration_s < 0 else time.perf_counter() + duration_s
     count = 0
     while True:
-        count = _fill(call, starts, ends, count, iterations - 1, deadline, stop)
+        count = _fill(call, starts, ends, count, iterations - 1, deadline, stop, idle_s)
         if count < len(starts) or stop[0] or (ends[count - 1] >= deadline and count >= iterations):
             return starts[:count], ends[:count]
         starts = np.concatenate([starts, np.empty(len(starts))])
@@ -94,20 +93,20 @@ def _run_stream(call: Callable[[], object], iterations: int, duration_s: float, 
 
 
 def _run_streams(calls: list[Callable[[], object]], iterations: int, duration_s: float, capacity: int,
-                 stop: list[bool]) -> list[Stamps]:
+                 stop: list[bool], idle_s: float = 0.0) -> list[Stamps]:
     """All streams at once, the garbage collector paused; thread errors re-raised here. Ctrl-C sets
     ``stop[0]``: every stream ends after its current query and the completed ones are returned."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         if len(calls) == 1:
-            return [_run_stream(calls[0], iterations, duration_s, capacity, stop)]
+            return [_run_stream(calls[0], iterations, duration_s, capacity, stop, idle_s)]
         results: list[Stamps | None] = [None] * len(calls)
         errors: list[BaseException] = []
 
         def work(index: int) -> None:
             try:
-                results[index] = _run_stream(calls[index], iterations, duration_s, capacity, stop)
+                results[index] = _run_stream(calls[index], iterations, duration_s, capacity, stop, idle_s)
             except BaseException as e:  # re-raised in the caller's thread
                 errors.append(e)
 
@@ -167,9 +166,10 @@ def measure(backend: Backend, feeds: Mapping[str, np.ndarray], options: BenchOpt
         log.info("--duration=-1: running until interrupted (Ctrl-C)")
     expected_s = max(options.duration_s, options.iterations * per_query_s)
     with TimeProgress(expected_s, enabled=options.progress):
-        stamps = _run_streams(calls, options.iterations, options.duration_s, capacity, stop)
+        stamps = _run_streams(calls, options.iterations, options.duration_s, capacity, stop,
+                              options.idle_time_ms / 1000.0)
     if not stamps:
         return BenchRun(trace=empty_trace(0), walltime_ms=0.0, interrupted=True)
     trace = _to_trace(stamps)
-    outputs = dict(backend.run(feeds)) if options.dump_output and not stop[0] else None
+    outputs = dict(backend.run(feeds)) if options.wants_outputs and not stop[0] else None
     return BenchRun(trace=trace, walltime_ms=walltime_ms(trace), outputs=outputs, interrupted=stop[0])

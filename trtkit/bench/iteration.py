@@ -4,7 +4,10 @@ Per iteration it records events around the input copies, the enqueue (``execute_
 copies, and the host clock around the enqueue call (trtexec's Iteration in sampleInference.cpp). With
 --useCudaGraph the graph holds the enqueue alone and the events are recorded from the host around each
 replay, as trtexec's createEnqueueFunction and inferenceLoop do, so the enqueue time is the host time of one
-cuGraphLaunch; where the engine cannot be captured it runs without a graph, with trtexec's warning.
+cuGraphLaunch; where the engine cannot be captured it runs without a graph, with trtexec's warnings. An
+engine with data-dependent output shapes is never captured (TensorRT sizes those outputs by synchronizing
+inside the enqueue, which capture forbids): its outputs are copied back after each enqueue, as many bytes
+as TensorRT reported.
 (Capturing the event records as graph nodes as well was measured and dropped: docs/gpu-evidence.md.)
 
 The per-iteration path calls the driver through cuda-python (events and graph launch) and pycuda (copies):
@@ -19,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from trtkit.platform import cuda, log
+from trtkit.platform import cuda, cuda_driver, log
 from trtkit.platform.errors import TrtkitError
 
 if TYPE_CHECKING:
@@ -40,17 +43,18 @@ class Iteration:
         self.index = index
         self.execution = execution
         self.stream = execution.stream
-        self.handle = cuda.driver_api().CUstream(execution.handle)
+        self.handle = cuda_driver.driver_api().CUstream(execution.handle)
         self.transfers = not options.no_data_transfers
         self.spin = options.use_spin_wait
         self.ins, self.outs = execution.copies_in(), execution.copies_out()
-        self.events = [[cuda.Event(not self.spin) for _ in range(4)] for _ in range(DEPTH)]
+        self.events = [[cuda_driver.Event(not self.spin) for _ in range(4)] for _ in range(DEPTH)]
         self.handles = [tuple(event.handle for event in slot) for slot in self.events]
         self.enqueue_times = [(0.0, 0.0)] * DEPTH
         self.backend = backend
         self.execute = execution.enqueue_function()
         self.enqueue: Callable[[], bool] = self.execute
-        self.graph: cuda.CudaGraph | None = None
+        self.graph: cuda_driver.CudaGraph | None = None
+        self.dynamic = execution.dynamic  # outputs TensorRT sizes during each enqueue (None: none)
         driver = cuda.driver()
         self.htod, self.dtoh = driver.memcpy_htod_async, driver.memcpy_dtoh_async
 
@@ -61,34 +65,38 @@ class Iteration:
         self.stream.synchronize()
 
     def download(self) -> None:
-        for host, device in self.outs:
+        for host, device in self.outs + (self.dynamic.copies_out() if self.dynamic is not None else []):
             self.dtoh(host, device, self.stream)
         self.stream.synchronize()
 
     def capture(self) -> None:
         """--useCudaGraph: enqueue once (so that capture sees no first-run set-up), then capture the enqueue
-        alone (trtexec's createEnqueueFunction); where that fails, plain enqueues with trtexec's warning."""
+        alone (trtexec's createEnqueueFunction); where that fails, plain enqueues with trtexec's warnings."""
+        if self.dynamic is not None:
+            _not_captured(f"outputs {', '.join(self.dynamic.tensors)} have data-dependent shapes, which TensorRT "
+                          "sizes by synchronizing inside each enqueue")
+            return
         if not self.execute():
             raise self.enqueue_failed()
         self.stream.synchronize()
-        self.graph = cuda.CudaGraph.capture(self.stream, self.execute)
+        self.graph = cuda_driver.CudaGraph.capture(self.stream, self.execute)
         if self.graph is None:
-            log.warning("The engine contains operations that are not permitted under CUDA graph capture mode; "
-                        "--useCudaGraph has been ignored, inference runs without CUDA graph launch")
+            _not_captured("the enqueue failed or was invalidated under capture")
             return
         self.enqueue = self.graph.launch
 
     def enqueue_failed(self) -> TrtkitError:
-        return TrtkitError(f"TensorRT could not enqueue the engine: {self.backend.last_error()}")
+        cause = self.dynamic.failure if self.dynamic is not None and self.dynamic.failure else None
+        return TrtkitError(f"TensorRT could not enqueue the engine: {cause or self.backend.last_error()}")
 
     def _iteration(self) -> Callable[[int], bool]:
         """Enqueue one iteration into a slot: events around H2D, the enqueue (or graph launch) and D2H, the
         host clock around the enqueue; False when TensorRT refuses the enqueue."""
-        cu = cuda.driver_api()
+        cu = cuda_driver.driver_api()
         success, record = cu.CUresult.CUDA_SUCCESS, cu.cuEventRecord
         stream, handles, times, enqueue = self.handle, self.handles, self.enqueue_times, self.enqueue
         ins, outs, htod, dtoh, copy_stream = self.ins, self.outs, self.htod, self.dtoh, self.stream
-        transfers, clock, fail = self.transfers, time.perf_counter, cuda.driver_error
+        transfers, clock, fail, dynamic = self.transfers, time.perf_counter, cuda_driver.driver_error, self.dynamic
 
         def iteration(slot: int) -> bool:
             events = handles[slot]
@@ -101,6 +109,8 @@ class Iteration:
             err, = record(events[COMPUTE_START], stream)
             if err != success:
                 raise fail(err, "cuEventRecord")
+            if dynamic is not None:
+                dynamic.begin()
             start = clock()
             ok = enqueue()
             times[slot] = (start, clock())
@@ -110,7 +120,7 @@ class Iteration:
             if err != success:
                 raise fail(err, "cuEventRecord")
             if transfers:
-                for host, device in outs:
+                for host, device in outs if dynamic is None else outs + dynamic.copies_out():
                     dtoh(host, device, copy_stream)
                 err, = record(events[D2H_END], stream)
                 if err != success:
@@ -124,7 +134,7 @@ class Iteration:
         Iteration::query), sync (wait for the oldest slot and append its row; its compute start in ms since
         the ``start`` event, or -1.0 when nothing was in flight) and drain (sync every slot left)."""
         enqueue = self._iteration()
-        cu, fail, failed = cuda.driver_api(), cuda.driver_error, self.enqueue_failed
+        cu, fail, failed = cuda_driver.driver_api(), cuda_driver.driver_error, self.enqueue_failed
         elapsed, query, synchronize = cu.cuEventElapsedTime, cu.cuEventQuery, cu.cuEventSynchronize
         success, not_ready = cu.CUresult.CUDA_SUCCESS, cu.CUresult.CUDA_ERROR_NOT_READY
         handles, times, index, transfers, spin = self.handles, self.enqueue_times, self.index, self.transfers, self.spin
@@ -199,3 +209,10 @@ class Iteration:
                 event.close()
         self.events, self.handles = [], []
         del self.execute, self.enqueue, self.execution
+
+
+def _not_captured(why: str) -> None:
+    """trtexec's two warnings when an engine cannot be captured (IterationStd::createEnqueueFunction), and why."""
+    log.warning("The built TensorRT engine contains operations that are not permitted under CUDA graph capture mode.")
+    log.warning("CUDA graph capture failed. The inference will be launched without using CUDA graph.")
+    log.warning(f"--useCudaGraph ignored: {why}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -102,10 +102,10 @@ def profile_lines(layer_times: LayerTimes) -> list[str]:
     return [*lines, ""]
 
 
-def output_lines(outputs: Mapping[str, np.ndarray]) -> list[str]:
-    """--dumpOutput: each output of the last iteration, its dimensions and values."""
+def output_lines(outputs: Mapping[str, np.ndarray] | Sequence[tuple[str, np.ndarray]]) -> list[str]:
+    """--dumpOutput: each output (bench: of the last iteration; infer: of all runs), dimensions and values."""
     lines = ["Output Tensors:"]
-    for name, value in outputs.items():
+    for name, value in outputs.items() if isinstance(outputs, Mapping) else outputs:
         array = np.asarray(value)
         dims = "x".join(map(str, array.shape)) or "scalar"
         lines.append(f"{name}: ({dims})")
@@ -138,15 +138,28 @@ def summary_dict(summary: Summary) -> dict[str, object]:
     }
 
 
+def inference_dict(options: BenchOptions, generation: int | None) -> dict[str, object]:
+    """The switches as run (null where a host-timed backend has none) and whose trtexec defaults they follow."""
+    device = generation is not None
+    return {"trtexecGeneration": generation,
+            "cudaGraph": options.use_cuda_graph if device else None,
+            "dataTransfers": (not options.no_data_transfers) if device else None,
+            "spinWait": options.use_spin_wait if device else None,
+            "separateProfileRun": options.separate_profile_run if device else None,
+            "infStreams": options.inf_streams, "sleepTimeMs": options.sleep_time_ms,
+            "idleTimeMs": options.idle_time_ms}
+
+
 def print_report(result: BenchResult, options: BenchOptions, level: int, as_json: bool) -> None:
     """The trtexec-style report on stdout (on stderr with --json, whose summary then owns stdout)."""
     out = sys.stderr if as_json else sys.stdout
     summary, run = result.summary, result.run
-    lines = [f"[I] {line}" for line in prolog_lines(summary)]
+    lines = [f"[I] {line}" for line in result.banner]
+    lines += [f"[I] {line}" for line in prolog_lines(summary)]
     if level >= 2:
         lines += [f"[V] {line}" for line in trace_detail_lines(run.trace, options.avg_runs, result.device_timed)]
     lines += [f"[I] {line}" for line in summary_lines(summary)]
-    warnings = bound_warnings(summary)
+    warnings = bound_warnings(summary, result.hints)
     lines += [f"[W] {line}" for line in warnings]
     if level >= 2:
         lines += [f"[V] {line}" for line in ("", *EXPLANATIONS)]
@@ -161,6 +174,7 @@ def print_report(result: BenchResult, options: BenchOptions, level: int, as_json
             "model": str(result.model),
             "backend": result.backend,
             "inputs": {name: list(shape) for name, shape in result.input_shapes.items()},
+            "inferenceOptions": inference_dict(result.options, result.generation),
             **summary_dict(summary),
             "warnings": [w.strip() for w in warnings if w.startswith("*")],
         }

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from trtkit.platform.errors import UsageError
+from trtkit.platform.trtexec import TRTEXEC10
 
 LayerTimes = Mapping[str, ArrayLike]
 """Per-layer times (ms) of every profiled iteration, in execution order, as IProfiler reports them; a single
@@ -26,7 +27,7 @@ METRICS = ("latency", "enqueue", "h2d", "compute", "d2h")
 DEVICE_METRICS = frozenset({"h2d", "compute", "d2h"})
 """Figures only a device-timed backend measures; host-timed ones (ONNX Runtime) report them as n/a."""
 ENQUEUE_BOUND_THRESHOLD = 0.8  # trtexec kENQUEUE_BOUND_REPORTING_THRESHOLD
-UNSTABLE_THRESHOLD_PERCENT = 1.0  # trtexec kUNSTABLE_PERF_REPORTING_THRESHOLD
+UNSTABLE_THRESHOLD_PERCENT = 2.5  # trtexec kUNSTABLE_PERF_REPORTING_THRESHOLD (2.5F in 10.16, 11.0 and 11.1)
 
 
 @dataclass(frozen=True)
@@ -171,8 +172,10 @@ def trace_averages(trace: np.ndarray, avg_runs: int) -> np.ndarray:
     return np.stack([c.mean(axis=1) for c in columns], axis=1) if groups else np.zeros((0, 3))
 
 
-def bound_warnings(summary: Summary) -> list[str]:
+def bound_warnings(summary: Summary, hints: Mapping[str, str] | None = None) -> list[str]:
     """trtexec's warnings after the summary: enqueue-, H2D- or D2H-bound throughput, unstable timing.
+    ``hints`` is the advice of the flavour's trtexec (trtkit.platform.trt.InferenceDefaults.hints; trtexec
+    10's by default).
 
     Host-timed runs have no separate enqueue or transfers, so only the stability check applies to them,
     on their latency and with advice that fits a CPU.
@@ -188,29 +191,30 @@ def bound_warnings(summary: Summary) -> list[str]:
                 "  A quieter machine, a fixed CPU frequency or fewer threads may improve the stability.",
             ]
         return lines
+    hint = hints or TRTEXEC10.hints
     enqueue, h2d, compute, d2h = r["enqueue"], r["h2d"], r["compute"], r["d2h"]
     assert enqueue is not None and h2d is not None and compute is not None and d2h is not None
     if enqueue.median > ENQUEUE_BOUND_THRESHOLD * compute.median:
         lines += [
             "* Throughput may be bound by Enqueue Time rather than GPU Compute and the GPU may be under-utilized.",
-            "  If not already in use, --useCudaGraph (utilize CUDA graphs where possible) may increase the throughput.",
+            f"  {hint['enqueue']}",
         ]
     if h2d.median >= compute.median:
         lines += [
             "* Throughput may be bound by host-to-device transfers for the inputs rather than GPU Compute and the "
             "GPU may be under-utilized.",
-            "  Add --noDataTransfers flag to disable data transfers.",
+            f"  {hint['transfers']}",
         ]
     if d2h.median >= compute.median:
         lines += [
             "* Throughput may be bound by device-to-host transfers for the outputs rather than GPU Compute and the "
             "GPU may be under-utilized.",
-            "  Add --noDataTransfers flag to disable data transfers.",
+            f"  {hint['transfers']}",
         ]
     if compute.coeff_var > UNSTABLE_THRESHOLD_PERCENT:
         lines += [
             f"* GPU compute time is unstable, with coefficient of variance = {compute.coeff_var:g}%.",
-            "  If not already in use, locking GPU clock frequency or adding --useSpinWait may improve the stability.",
+            f"  {hint['unstable']}",
         ]
     return lines
 

@@ -14,7 +14,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trtkit.builder.io_formats import IOFormat, apply_io_formats
 from trtkit.builder.profiles import ProfileSpec, add_to_config, resolve
+from trtkit.builder.summary import BuildSummary, read_back
 from trtkit.data.models import check_onnx_model
 from trtkit.data.tensors import format_shape as fmt
 from trtkit.platform import log
@@ -51,8 +53,16 @@ class BuildOptions:
     max_aux_streams: int | None = None  # --maxAuxStreams
     hardware_compatibility_level: str | None = None  # --hardwareCompatibilityLevel
     version_compatible: bool = False  # --versionCompatible
+    exclude_lean_runtime: bool = False  # --excludeLeanRuntime: a version-compatible plan without the lean runtime
     profiling_verbosity: str | None = None  # --profilingVerbosity
     export_layer_info: Path | None = None  # --exportLayerInfo
+    input_io_formats: list[IOFormat] = field(default_factory=list)  # --inputIOFormats
+    output_io_formats: list[IOFormat] = field(default_factory=list)  # --outputIOFormats
+    static_plugins: tuple[str, ...] = ()  # --staticPlugins (--plugins): libraries loaded into the process
+    dynamic_plugins: tuple[str, ...] = ()  # --dynamicPlugins: IPluginRegistry.load_library before parsing
+    plugins_to_serialize: tuple[str, ...] = ()  # --setPluginsToSerialize: plugin libraries embedded in the plan
+    device: int = 0  # --device: GPU the builder tunes on
+    export_build_info: Path | None = None  # --exportBuildInfo (trtkit's: the build summary read back, JSON)
     eval_data: Path | None = None  # --eval: labelled data for top-1 of the built precision next to FP32
     flavor: str | None = None  # --flavor
     verbosity: int = 0  # --verbose / --quiet
@@ -73,6 +83,7 @@ class BuildResult:
     timing_cache_loaded: bool = False
     layer_info_source: str | None = None
     prepared: PreparedModel | None = None  # what the parser was given (the converted graph, if any)
+    summary: BuildSummary | None = None  # the configuration read back from TensorRT before the build
 
 
 def parse_mem_pool_sizes(text: str) -> dict[str, int]:
@@ -81,8 +92,7 @@ def parse_mem_pool_sizes(text: str) -> dict[str, int]:
     for item in filter(None, (s.strip() for s in text.split(","))):
         name, _, size = item.partition(":")
         if name not in MEM_POOLS:
-            known = ", ".join(MEM_POOLS)
-            raise UsageError(f"--memPoolSize={text}: unknown pool {name!r}; trtkit supports {known}")
+            raise UsageError(f"--memPoolSize={text}: unknown pool {name!r}; trtkit supports {', '.join(MEM_POOLS)}")
         match = re.fullmatch(r"(\d+(?:\.\d+)?)([BKMG]?)", size.strip(), re.IGNORECASE)
         if not match:
             raise UsageError(f"--memPoolSize={text}: size of {name} must be a number with an optional B/K/M/G suffix")
@@ -109,12 +119,13 @@ def _diagnose_model(path: Path) -> None:
 
 
 def _parse(flavour: Flavour, network: trt.INetworkDefinition, logger: trt.ILogger, path: Path,
-           prepared: PreparedModel) -> None:
+           prepared: PreparedModel) -> str:
+    """Parse the converted graph, else the file; return which one, for the build summary."""
     trt = flavour.module
     parser: trt.OnnxParser = trt.OnnxParser(network, logger)
     ok = parser.parse(prepared.onnx, str(path)) if prepared.onnx is not None else parser.parse_from_file(str(path))
     if ok and network.num_outputs > 0:
-        return
+        return f"a converted graph of {path.name}: {prepared.description}" if prepared.onnx else f"{path}"
     _diagnose_model(path)
     if ok:
         raise TrtkitError(f"{path}: the model has no outputs; nothing to build")
@@ -133,7 +144,7 @@ def _io(tensors: list[trt.ITensor]) -> dict[str, tuple[int, ...]]:
 
 
 def _configure(flavour: Flavour, builder: trt.Builder, config: trt.IBuilderConfig, options: BuildOptions,
-               prepared: PreparedModel, profiles: list[ProfileSpec]) -> None:
+               prepared: PreparedModel, profiles: list[ProfileSpec]) -> list[trt.IOptimizationProfile]:
     trt = flavour.module
     for name, size in options.mem_pool_sizes.items():
         config.set_memory_pool_limit(getattr(trt.MemoryPoolType, MEM_POOLS[name]), size)
@@ -144,17 +155,21 @@ def _configure(flavour: Flavour, builder: trt.Builder, config: trt.IBuilderConfi
         flavour.set_int8_calibrator(config, prepared.calibrator)
     if options.version_compatible:
         config.set_flag(trt.BuilderFlag.VERSION_COMPATIBLE)
+    if options.exclude_lean_runtime:
+        config.set_flag(trt.BuilderFlag.EXCLUDE_LEAN_RUNTIME)
     if options.builder_optimization_level is not None:
         config.builder_optimization_level = options.builder_optimization_level
     if options.max_aux_streams is not None:
         config.max_aux_streams = options.max_aux_streams
+    if options.plugins_to_serialize:
+        config.plugins_to_serialize = list(options.plugins_to_serialize)
     if options.hardware_compatibility_level is not None:
         level = HARDWARE_COMPATIBILITY[options.hardware_compatibility_level]
         config.hardware_compatibility_level = getattr(trt.HardwareCompatibilityLevel, level)
     verbosity = options.profiling_verbosity or ("detailed" if options.export_layer_info else None)
     if verbosity is not None:
         config.profiling_verbosity = getattr(trt.ProfilingVerbosity, PROFILING_VERBOSITY[verbosity])
-    add_to_config(builder, config, profiles)
+    return add_to_config(builder, config, profiles)
 
 
 def _load_timing_cache(config: trt.IBuilderConfig, path: Path | None) -> bool:
@@ -185,18 +200,29 @@ def _check(options: BuildOptions) -> None:
         raise UsageError(
             f"--profilingVerbosity={options.profiling_verbosity}: expected one of {', '.join(PROFILING_VERBOSITY)}"
         )
+    if options.exclude_lean_runtime and not options.version_compatible:
+        raise UsageError("--excludeLeanRuntime applies to version-compatible plans; add --versionCompatible")
     if options.eval_data is not None and not options.eval_data.is_dir():
         raise UsageError(f"--eval={options.eval_data}: not a directory (MNIST IDX folder or DATA/<label>/*.png)")
     if options.save_engine is not None and options.save_engine.resolve() == Path(options.onnx).resolve():
         raise UsageError(f"--saveEngine={options.save_engine} would overwrite the ONNX model; choose another path")
-    for flag, path in (("--saveEngine", options.save_engine), ("--exportLayerInfo", options.export_layer_info),
-                       ("--timingCacheFile", options.timing_cache_file)):
-        if path is not None:  # refused before a long build, not after it
-            check_writable(path, flag)
+    check_writable(("--saveEngine", options.save_engine), ("--exportLayerInfo", options.export_layer_info),
+                   ("--timingCacheFile", options.timing_cache_file))  # refused before a long build, not after it
 
 
 def build(options: BuildOptions) -> BuildResult:
-    """Build a plan from ``options.onnx``; write it to ``options.save_engine`` (atomically) when given."""
+    """Build a plan from ``options.onnx``; write it to ``options.save_engine`` (atomically) when given.
+    With --device N > 0 GPU N is made current first, as trtexec does, since TensorRT tunes on the current
+    device (GPU 0 needs no CUDA context here, so TensorRT-RTX still builds on a machine without a GPU)."""
+    if options.device:
+        from trtkit.platform.cuda import Device
+
+        with Device(options.device):
+            return _build(options)
+    return _build(options)
+
+
+def _build(options: BuildOptions) -> BuildResult:
     _check(options)
     path = Path(options.onnx)
     check_onnx_model(path)
@@ -207,19 +233,27 @@ def build(options: BuildOptions) -> BuildResult:
     errors: list[str] = []
     logger: trt.ILogger = flavour.make_logger(options.verbosity, errors)
     builder: trt.Builder = trt.Builder(logger)
+    flavour.load_plugins(builder.get_plugin_registry(), options.static_plugins, options.dynamic_plugins, errors)
     network: trt.INetworkDefinition = builder.create_network(flavour.network_flags(options.strongly_typed))
-    _parse(flavour, network, logger, path, prepared)
-    inputs = _io([network.get_input(i) for i in range(network.num_inputs)])
-    outputs = _io([network.get_output(i) for i in range(network.num_outputs)])
+    parsed = _parse(flavour, network, logger, path, prepared)
+    network_inputs = [network.get_input(i) for i in range(network.num_inputs)]
+    network_outputs = [network.get_output(i) for i in range(network.num_outputs)]
+    strongly_typed = options.strongly_typed or not flavour.weak_typing
+    apply_io_formats(flavour, network_inputs, options.input_io_formats, "--inputIOFormats", strongly_typed)
+    apply_io_formats(flavour, network_outputs, options.output_io_formats, "--outputIOFormats", strongly_typed)
+    inputs, outputs = _io(network_inputs), _io(network_outputs)
     log.info(f"Parsed {path.name}: {network.num_layers} layers; inputs {_describe(inputs)}; "
              f"outputs {_describe(outputs)}")
     log.info(f"Precision: {prepared.description}")
-    profiles = resolve(list(options.profiles), inputs)
+    shape_tensors = frozenset(network.get_input(i).name for i in range(network.num_inputs)
+                              if network.get_input(i).is_shape_tensor)
+    profiles = resolve(list(options.profiles), inputs, shape_tensors)
     for i, p in enumerate(profiles):
-        shapes = "; ".join(f"{n} min {fmt(p.min[n])} opt {fmt(p.opt[n])} max {fmt(p.max[n])}" for n in p.opt)
+        shapes = "; ".join(f"{n}{' values' if n in shape_tensors else ''} min {fmt(p.min[n])} opt {fmt(p.opt[n])} "
+                           f"max {fmt(p.max[n])}" for n in p.opt)
         log.info(f"Optimization profile {i}: {shapes}")
     config: trt.IBuilderConfig = builder.create_builder_config()
-    _configure(flavour, builder, config, options, prepared, profiles)
+    added = _configure(flavour, builder, config, options, prepared, profiles)
     cache_file = options.timing_cache_file
     if cache_file is not None and not flavour.has_timing_cache:
         log.warning(f"--timingCacheFile ignored: {flavour} has no timing cache (it tunes kernels when the engine runs)")
@@ -227,11 +261,17 @@ def build(options: BuildOptions) -> BuildResult:
     cache_loaded = _load_timing_cache(config, cache_file)
     if cache_loaded:
         log.info(f"Loaded timing cache from {options.timing_cache_file}")
+    summary = read_back(flavour, network, config, added, parsed)
+    if options.verbosity >= 2:
+        for line in summary.lines():
+            log.info(line)
     start = time.perf_counter()
     serialized: trt.IHostMemory | None = builder.build_serialized_network(network, config)
     build_time = time.perf_counter() - start
     if serialized is None:
         cause = errors[-1] if errors else "no error recorded (--verbose shows the log)"
+        if "libnvinfer_lean" in cause and not options.exclude_lean_runtime:
+            cause += " (this TensorRT has no lean runtime to embed: add --excludeLeanRuntime)"
         raise TrtkitError(f"{path}: engine build failed: {cause}")
     plan = bytes(memoryview(serialized))
     log.info(f"Engine built in {build_time:.3f} s")
@@ -240,7 +280,10 @@ def build(options: BuildOptions) -> BuildResult:
         _save_timing_cache(config, cache_file)
         log.info(f"Saved timing cache to {cache_file}")
     result = BuildResult(plan, str(flavour), prepared.description, network.num_layers, inputs, outputs, profiles,
-                         build_time, cache_loaded, prepared=prepared)
+                         build_time, cache_loaded, prepared=prepared, summary=summary)
+    if options.export_build_info is not None:
+        summary.export(options.export_build_info)
+        log.info(f"Build summary written to {options.export_build_info}")
     if options.export_layer_info is not None:
         from trtkit.builder.layer_info import export_layer_info
 

@@ -4,7 +4,8 @@ against the network's inputs, and turned into TensorRT optimization profiles.
 Several profiles follow trtexec's convention: repeat the group of flags, and the n-th ``--minShapes``,
 ``--optShapes`` and ``--maxShapes`` form profile n. A profile given only ``--optShapes`` uses it for
 min and max too; dynamic inputs that no spec names get 1 for each dynamic dimension, with a warning,
-as trtexec does.
+as trtexec does. For a shape-tensor input (TensorRT reads its values on the host: Reshape's target shape,
+TopK's k) the spec gives its values, as in trtexec: ``--optShapes=shape:3x4`` means the values [3, 4].
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from trtkit.data.tensors import format_shape
 from trtkit.platform import log
@@ -69,6 +72,7 @@ class ProfileSpec:
     min: ShapeSpec = field(default_factory=dict)
     opt: ShapeSpec = field(default_factory=dict)
     max: ShapeSpec = field(default_factory=dict)
+    shape_tensors: frozenset[str] = frozenset()  # inputs whose entries are values (set by resolve)
 
 
 def profiles_from_flags(
@@ -97,9 +101,16 @@ def profiles_from_flags(
     return profiles
 
 
-def _check_against_input(name: str, declared: Shape, p: ProfileSpec, index: int) -> None:
+def _check_against_input(name: str, declared: Shape, p: ProfileSpec, index: int, values: bool = False) -> None:
     lo, opt, hi = p.min[name], p.opt[name], p.max[name]
-    for kind, shape in (("min", lo), ("opt", opt), ("max", hi)):
+    for kind, shape in (("min", lo), ("opt", opt), ("max", hi)) if values else ():
+        count = int(np.prod(declared))
+        if any(d < 0 for d in declared) or len(shape) != count:
+            raise UsageError(
+                f"profile {index}: --{kind}Shapes gives shape tensor {name!r} {len(shape)} values, but it holds "
+                f"{format_shape(declared)} = {count} (for a shape tensor the spec lists its values)"
+            )
+    for kind, shape in (("min", lo), ("opt", opt), ("max", hi)) if not values else ():
         if len(shape) != len(declared):
             raise UsageError(
                 f"profile {index}: --{kind}Shapes gives {name!r} {len(shape)} dimensions, but the model "
@@ -118,10 +129,12 @@ def _check_against_input(name: str, declared: Shape, p: ProfileSpec, index: int)
         )
 
 
-def resolve(profiles: list[ProfileSpec], inputs: dict[str, Shape]) -> list[ProfileSpec]:
-    """Check ``profiles`` against the network's inputs (name -> declared shape, -1 dynamic) and fill in
-    what trtexec fills in. Returns the profiles to create (none for a fully static network)."""
-    dynamic = {name: shape for name, shape in inputs.items() if any(d < 0 for d in shape)}
+def resolve(profiles: list[ProfileSpec], inputs: dict[str, Shape],
+            shape_tensors: frozenset[str] = frozenset()) -> list[ProfileSpec]:
+    """Check ``profiles`` against the network's inputs (name -> declared shape, -1 dynamic; ``shape_tensors``
+    the inputs whose values TensorRT reads on the host) and fill in what trtexec fills in. Returns the
+    profiles to create (none for a network with static shapes and no shape tensors)."""
+    dynamic = {name: shape for name, shape in inputs.items() if any(d < 0 for d in shape) or name in shape_tensors}
     for i, p in enumerate(profiles):
         unknown = sorted(set(p.opt) - set(inputs))
         if unknown:
@@ -130,28 +143,40 @@ def resolve(profiles: list[ProfileSpec], inputs: dict[str, Shape]) -> list[Profi
                 f"its inputs are: {', '.join(inputs)}"
             )
         for name in p.opt:
-            _check_against_input(name, inputs[name], p, i)
+            _check_against_input(name, inputs[name], p, i, name in shape_tensors)
     if not dynamic:
         return profiles
     profiles = profiles or [ProfileSpec()]
     for i, p in enumerate(profiles):
+        p.shape_tensors = frozenset(shape_tensors)
         for name, shape in dynamic.items():
             if name not in p.opt:
-                default = tuple(1 if d < 0 else d for d in shape)
-                log.warning(
-                    f"profile {i}: dynamic input {name!r} ({format_shape(shape)}) has no shape flags; using "
-                    f"{format_shape(default)} (give --minShapes/--optShapes/--maxShapes to choose)"
-                )
+                if name in shape_tensors:  # trtexec: every value 1
+                    default = (1,) * int(np.prod(shape))
+                    what = f"shape tensor {name!r} has no value flags; using values {list(default)}"
+                else:
+                    default = tuple(1 if d < 0 else d for d in shape)
+                    what = f"dynamic input {name!r} ({format_shape(shape)}) has no shape flags; using " + format_shape(
+                        default)
+                log.warning(f"profile {i}: {what} (give --minShapes/--optShapes/--maxShapes to choose)")
                 p.min[name] = p.opt[name] = p.max[name] = default
     return profiles
 
 
 def add_to_config(
     builder: trt.Builder, config: trt.IBuilderConfig, profiles: list[ProfileSpec]
-) -> None:
-    """Create one TensorRT optimization profile per spec and add it to the builder config."""
-    for p in profiles:
+) -> list[trt.IOptimizationProfile]:
+    """Create one TensorRT optimization profile per spec and add it to the builder config; return the profile
+    objects the config accepted (the build summary reads their shapes back)."""
+    added = []
+    for i, p in enumerate(profiles):
         profile: trt.IOptimizationProfile = builder.create_optimization_profile()
         for name in p.opt:
-            profile.set_shape(name, p.min[name], p.opt[name], p.max[name])
-        config.add_optimization_profile(profile)
+            if name in p.shape_tensors:
+                profile.set_shape_input(name, p.min[name], p.opt[name], p.max[name])
+            else:
+                profile.set_shape(name, p.min[name], p.opt[name], p.max[name])
+        if config.add_optimization_profile(profile) < 0:
+            raise UsageError(f"optimization profile {i} was refused by TensorRT (--verbose shows why)")
+        added.append(profile)
+    return added

@@ -21,20 +21,34 @@ COMMANDS = {
     "bench": ("trtkit.cli.bench", "bench", "Measure latency and throughput like trtexec."),
     "compare": ("trtkit.cli.compare", "compare", "Run the same inputs through two backends and compare outputs."),
     "eval": ("trtkit.cli.eval", "eval_", "Top-1 accuracy of a plan or ONNX model on a labelled set."),
+    "inspect": ("trtkit.cli.inspect", "inspect", "A plan's writer and contents, or an ONNX model and parser support."),
 }
 
-# trtexec flags that trtkit recognises but does not implement yet: a clear message instead of click's
-# "No such option".
+# trtexec flags (trtexec 10.16 and 11.x option parsers: tests/data/trtexec_flags.json, written by
+# scripts/trtexec_flags.py from NVIDIA's sources) that no trtkit command implements: a clear message instead of
+# click's "No such option". tests/test_trtexec_flags.py keeps it exactly the difference.
 TRTEXEC_NOT_YET = frozenset(
-    "--useDLACore --allowGPUFallback --plugins --staticPlugins --dynamicPlugins --setPluginsToSerialize "
-    "--safe --consistency --sparsity --refit --stripWeights --stripAllWeights --fp8 --int4 --fp4 "
-    "--directIO --layerPrecisions --layerOutputTypes --layerDeviceTypes --precisionConstraints "
-    "--tacticSources --calibProfile --restricted --weightStreaming --weightStreamingBudget "
-    "--markDebug --markUnfusedTensorsAsDebugTensors --saveDebugTensors --getPlanVersionOnly "
-    "--preview --allocationStrategy --setOutputAllocator --memPoolSize=dlaSRAM --persistentCacheRatio "
-    "--maxTactics --tilingOptimizationLevel --l2LimitForTiling --excludeLeanRuntime --leanDLLPath "
-    "--device --threads --exposeDMA --idleTime --loadRuntimeCache --saveRuntimeCache".split()
+    "--accuracyAlgorithm --accuracyThreshold --adjustForDLA --allocationStrategy --allowGPUFallback "
+    "--allowWeightStreaming --asyncFileReader --avgTiming --buildDLAStandalone --calibProfile --consistency "
+    "--continue --cpuOnly --decomposableAttentions --directIO --distributiveIndependence --dryRun --dumpKernelText "
+    "--dumpLayerInfo --dumpOptimizationProfile --dumpRawBindingsToFile --dumpRefit --enablePluginOverride "
+    "--errorOnTimingCacheMiss --exposeDMA --fp8 --helpBuildRoute --ignoreParsedPluginLibs "
+    "--int4 --l2LimitForTiling --layerDeviceTypes --layerOutputTypes --layerPrecisions "
+    "--loadRefOutputs --markDebug --markUnfusedTensorsAsDebugTensors --maxShapesCalib --maxTactics --minShapesCalib "
+    "--monitorMemory --noBuilderCache --noCompilationCache --optShapesCalib --persistentCacheRatio --pi "
+    "--pluginInstanceNorm --precisionConstraints --preview --profile --refit --refitFromOnnx --refPair "
+    "--remoteAutoTuningConfig --reportCapabilityDLA --restricted --runtimePlatform --safe --safetyPlugins "
+    "--saveAllDebugTensors --saveAllEngines --saveDebugTensors --setBuildRoute --sparsity --stripAllWeights "
+    "--stripWeights --tacticSources --tempdir --tempfileControls --threads --tilingOptimizationLevel --timeRefit "
+    "--tuneBuildRouteFile --tuneBuildRoutes --tuningCacheFile --tuningResultFile --tuningSearch --tuningTimeOut "
+    "--uint8AsymmetricQuantizationDLA --useDLACore --useManagedMemory --useRuntime --weightless "
+    "--weightStreamingBudget".split()
 )
+# Not-yet flags whose job another trtkit command does.
+TRTEXEC_ELSEWHERE = {
+    "--dumpLayerInfo": "trtkit inspect PLAN lists the layers",
+    "--dumpOptimizationProfile": "trtkit inspect PLAN lists the optimization profiles",
+}
 
 
 class LazyGroup(click.Group):
@@ -66,10 +80,23 @@ def cli() -> None:
 
 
 def _explain_unknown(error: click.NoSuchOption) -> str | None:
+    """A trtexec flag trtkit lacks, or one another trtkit command takes: say so, and where to go."""
     name = error.option_name
     if name in TRTEXEC_NOT_YET:
-        return f"{name} is a trtexec flag that trtkit does not support yet"
+        elsewhere = f"; {TRTEXEC_ELSEWHERE[name]}" if name in TRTEXEC_ELSEWHERE else ""
+        return f"{name} is a trtexec flag that trtkit does not support yet{elsewhere}"
+    ctx = error.ctx
+    if ctx is None or not name.startswith("--"):
+        return None
+    takers = [command for command, (module, attr, _) in COMMANDS.items()
+              if command != ctx.info_name and name in _options_of(getattr(import_module(module), attr))]
+    if takers:
+        return f"trtkit {ctx.info_name} has no {name}; trtkit {' and trtkit '.join(takers)} takes it"
     return None
+
+
+def _options_of(command: click.Command) -> set[str]:
+    return {o for p in command.params if isinstance(p, click.Option) for o in (*p.opts, *p.secondary_opts)}
 
 
 def main(argv: list[str] | None = None) -> None:

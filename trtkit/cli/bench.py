@@ -4,16 +4,14 @@ work is in trtkit.bench.benchmark (imported when the command runs, so that `trtk
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 
 from trtkit.bench.options import BenchOptions
-from trtkit.cli.common import flavor_option, verbosity, verbosity_options
+from trtkit.cli.common import flavor_option, plan_load_options, plan_loading, verbosity, verbosity_options
+from trtkit.cli.run_options import inference_switches, plan_options, plugin_options, plugin_values, switch_values
 from trtkit.platform import log
-
-if TYPE_CHECKING:
-    pass
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 _OUT = click.Path(path_type=Path, dir_okay=False, writable=True)
@@ -42,33 +40,37 @@ _DEFAULTS = BenchOptions()
               help="Queries averaged per line of the trace details, shown with --verbose (trtexec --avgRuns).")
 @click.option("--percentile", default="90,95,99", show_default=True, metavar="P1,P2,...",
               help="Percentiles to report, each 0..100 (trtexec --percentile).")
-@click.option("--useCudaGraph", "use_cuda_graph", is_flag=True,
-              help="Launch through a CUDA graph (trtexec --useCudaGraph).")
 @click.option("--infStreams", "--streams", "inf_streams", type=click.IntRange(min=1), default=1, show_default=True,
               help="Contexts in flight at once (trtexec --infStreams, formerly --streams).")
-@click.option("--noDataTransfers", "no_data_transfers", is_flag=True,
-              help="Leave out H2D/D2H copies (trtexec --noDataTransfers).")
-@click.option("--useSpinWait", "use_spin_wait", is_flag=True,
-              help="Spin instead of blocking on sync (trtexec --useSpinWait).")
-@click.option("--separateProfileRun", "separate_profile_run", is_flag=True,
-              help="Profile layers in a second run, not the timed one (trtexec --separateProfileRun).")
 @click.option("--dumpProfile", "dump_profile", is_flag=True, help="Print per-layer times (trtexec --dumpProfile).")
 @click.option("--dumpOutput", "dump_output", is_flag=True,
               help="Print the outputs of the last query (trtexec --dumpOutput).")
+@click.option("--exportOutput", "export_output", type=_OUT,
+              help="Write the outputs of the last query as JSON (trtexec --exportOutput; as trtkit infer).")
 @click.option("--exportTimes", "export_times", type=_OUT,
               help="Write every query's timing as JSON (trtexec --exportTimes).")
 @click.option("--exportProfile", "export_profile", type=_OUT,
               help="Write per-layer times as JSON (trtexec --exportProfile).")
 @click.option("--plot", type=_OUT, help="Save a latency histogram and timeline (.png/.svg/.pdf; needs matplotlib).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (the report goes to stderr).")
+@click.option("--timeDeserialize", "time_deserialize", is_flag=True,
+              help="Time deserializing the plan (2 warm-ups, then 1 + 20 timed) instead of running it; fails when "
+                   "the first takes over twice the average (trtexec --timeDeserialize).")
+@click.option("--getPlanVersionOnly", "plan_version_only", is_flag=True,
+              help="Print which TensorRT wrote the plan, from its header (no GPU), and stop (trtexec).")
+@inference_switches
+@plugin_options
+@plan_options
+@plan_load_options
 @flavor_option
 @verbosity_options
 def bench(
     model: Path | None, load_engine: Path | None, onnx: Path | None, backend: str, save_engine: Path | None,
     shapes: str | None, load_inputs: str | None, warm_up: float, iterations: int, duration: float, avg_runs: int,
-    percentile: str, use_cuda_graph: bool, inf_streams: int, no_data_transfers: bool, use_spin_wait: bool,
-    separate_profile_run: bool, dump_profile: bool, dump_output: bool, export_times: Path | None,
-    export_profile: Path | None, plot: Path | None, as_json: bool, flavor: str | None, verbose: bool, quiet: bool,
+    percentile: str, inf_streams: int, dump_profile: bool, dump_output: bool, export_output: Path | None,
+    export_times: Path | None, export_profile: Path | None, plot: Path | None, as_json: bool, device: int,
+    use_profile: int | None, version_compatible: bool, lean_dll_path: Path | None,
+    flavor: str | None, verbose: bool, quiet: bool, **switches: Any,
 ) -> None:
     """Measure latency and throughput like trtexec: a plan on TensorRT, an ONNX model on ONNX Runtime.
 
@@ -87,6 +89,12 @@ def bench(
     log.set_verbosity(level)
     if model is not None and load_engine is not None:
         raise UsageError("give the plan once: as MODEL or with --loadEngine")
+    if switches.pop("plan_version_only"):
+        _print_plan_version(model or load_engine)
+        return
+    if switches.pop("time_deserialize"):
+        _time_deserialize(model or load_engine, flavor, device, switches, level)
+        return
     model_options = ModelOptions(
         engine=model or load_engine,
         onnx=onnx,
@@ -95,25 +103,27 @@ def bench(
         shapes=_shapes(shapes),
         load_inputs=_load_inputs(load_inputs),
         flavor=flavor,
+        device=device,
+        use_profile=use_profile,
         verbosity=level,
+        plan_loading=plan_loading(version_compatible, lean_dll_path),
     )
+    model_options.static_plugins, model_options.dynamic_plugins = plugin_values(switches)
     options = BenchOptions(
         warm_up_ms=warm_up,
         iterations=iterations,
         duration_s=duration,
         avg_runs=avg_runs,
         percentiles=parse_percentiles(percentile),
-        use_cuda_graph=use_cuda_graph,
         inf_streams=inf_streams,
-        no_data_transfers=no_data_transfers,
-        use_spin_wait=use_spin_wait,
-        separate_profile_run=separate_profile_run,
         dump_profile=dump_profile,
         dump_output=dump_output,
+        export_output=export_output,
         export_times=export_times,
         export_profile=export_profile,
         plot=plot,
         progress=level >= 0,
+        **switch_values(switches),
     )
     result = benchmark(model_options, options)
     from trtkit.bench.report import print_report
@@ -123,6 +133,33 @@ def bench(
         from trtkit.platform.errors import Interrupted
 
         raise Interrupted(f"after {len(result.run.trace)} queries; the summary above covers them; nothing exported")
+
+
+def _print_plan_version(plan: Path | None) -> None:
+    """trtexec --getPlanVersionOnly: the writer's version from the header, nothing deserialized."""
+    from trtkit.platform.errors import UsageError
+    from trtkit.platform.files import read_bytes
+    from trtkit.tasks.inspect_plan import read_header
+
+    if plan is None:
+        raise UsageError("--getPlanVersionOnly reads a plan: give it as MODEL or with --loadEngine")
+    header = read_header(read_bytes(plan, "TensorRT plan"), plan)
+    click.echo(f"[I] Plan was created with {header.flavour} version {header.version}")
+
+
+def _time_deserialize(plan: Path | None, flavor: str | None, device: int, switches: dict[str, Any],
+                      level: int) -> None:
+    """trtexec --timeDeserialize: its log lines; exit 1 when the first time exceeds twice the average."""
+    from trtkit.bench.deserialize import time_deserialize
+    from trtkit.platform.errors import TrtkitError, UsageError
+
+    if plan is None:
+        raise UsageError("--timeDeserialize times a plan: give it as MODEL or with --loadEngine")
+    static, dynamic = plugin_values(switches)
+    times = time_deserialize(plan, flavor, device, dynamic, level, static)
+    click.echo("\n".join(f"[I] {line}" for line in times.lines()))
+    if times.too_slow:
+        raise TrtkitError("--timeDeserialize: the first deserialization exceeded twice the average (trtexec fails)")
 
 
 def _shapes(text: str | None) -> dict[str, tuple[int, ...]]:

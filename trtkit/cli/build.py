@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from trtkit.builder.builder import HARDWARE_COMPATIBILITY, PROFILING_VERBOSITY, BuildOptions, parse_mem_pool_sizes
-from trtkit.builder.profiles import profiles_from_flags
+from trtkit.builder.profiles import ProfileSpec, profiles_from_flags
+from trtkit.cli.build_options import io_options, io_values
 from trtkit.cli.common import flavor_option, verbosity, verbosity_options
 from trtkit.cli.infer import PRESET_CHOICES
+from trtkit.cli.run_options import plan_options, plugin_options, plugin_values
 from trtkit.platform import log
 from trtkit.precision.options import CALIB_ALGOS, CALIB_MODES, PrecisionOptions
 
@@ -54,10 +57,18 @@ _PATH = click.Path(path_type=Path, dir_okay=False)
               help="Engine portability across GPU generations (trtexec).")
 @click.option("--versionCompatible", "--vc", "version_compatible", is_flag=True,
               help="Plan runs on later TensorRT versions (trtexec --versionCompatible).")
+@click.option("--excludeLeanRuntime", "exclude_lean_runtime", is_flag=True,
+              help="With --versionCompatible: leave the lean runtime out of the plan; load it with --leanDLLPath "
+                   "(trtexec --excludeLeanRuntime).")
 @click.option("--profilingVerbosity", "profiling_verbosity", type=click.Choice(list(PROFILING_VERBOSITY)),
               help="Detail kept in the plan for the inspector and profiler (trtexec).")
 @click.option("--exportLayerInfo", "export_layer_info", type=_PATH, help="Write layer information JSON (trtexec).")
+@click.option("--exportBuildInfo", "export_build_info", type=_PATH,
+              help="Write the build summary read back from TensorRT (config, profiles, network precisions) as JSON.")
 @click.option("--skipInference", "skip_inference", is_flag=True, help="Build only; no inference run afterwards.")
+@io_options
+@plugin_options
+@plan_options
 @flavor_option
 @verbosity_options
 def build(
@@ -66,8 +77,9 @@ def build(
     eval_data: Path | None, no_tf32: bool,
     strongly_typed: bool, mem_pool: str | None, min_shapes: tuple[str, ...], opt_shapes: tuple[str, ...],
     max_shapes: tuple[str, ...], timing_cache: Path | None, opt_level: int | None, max_aux_streams: int | None,
-    hw_compat: str | None, version_compatible: bool, profiling_verbosity: str | None,
-    export_layer_info: Path | None, skip_inference: bool, flavor: str | None, verbose: bool, quiet: bool,
+    hw_compat: str | None, version_compatible: bool, exclude_lean_runtime: bool, profiling_verbosity: str | None,
+    export_layer_info: Path | None, export_build_info: Path | None, skip_inference: bool, device: int,
+    use_profile: int | None, flavor: str | None, verbose: bool, quiet: bool, **groups: Any,
 ) -> None:
     """Build a TensorRT engine (plan) from an ONNX model, as trtexec does.
 
@@ -78,6 +90,12 @@ def build(
 
     level = verbosity(verbose, quiet)
     log.set_verbosity(level)
+    io = io_values(groups)
+    static_plugins, dynamic_plugins = plugin_values(groups)
+    shapes = io.pop("shapes")
+    profiles = profiles_from_flags(min_shapes, opt_shapes, max_shapes)
+    if shapes and not profiles:  # trtexec: --shapes alone builds one profile with min = opt = max
+        profiles = [ProfileSpec(dict(shapes), dict(shapes), dict(shapes))]
     precision = PrecisionOptions(
         fp16=fp16, bf16=bf16, int8=int8, best=best, calib=calib, calib_cache=calib_cache, calib_algo=calib_algo,
         calib_samples=calib_samples, calib_mode=calib_mode, preprocess=PreprocessOptions(preset=preset),
@@ -90,14 +108,20 @@ def build(
         no_tf32=no_tf32,
         strongly_typed=strongly_typed,
         mem_pool_sizes=parse_mem_pool_sizes(mem_pool) if mem_pool else {},
-        profiles=profiles_from_flags(min_shapes, opt_shapes, max_shapes),
+        profiles=profiles,
         timing_cache_file=timing_cache,
         builder_optimization_level=opt_level,
         max_aux_streams=max_aux_streams,
         hardware_compatibility_level=hw_compat,
         version_compatible=version_compatible,
+        exclude_lean_runtime=exclude_lean_runtime,
         profiling_verbosity=profiling_verbosity,
         export_layer_info=export_layer_info,
+        static_plugins=static_plugins,
+        dynamic_plugins=dynamic_plugins,
+        device=device,
+        export_build_info=export_build_info,
+        **io,
         flavor=flavor,
         verbosity=level,
     )
@@ -106,4 +130,12 @@ def build(
 
     result, _ = run_build(options)
     if not skip_inference:
-        infer_after_build(result.plan, save_engine, flavor, level)
+        from trtkit.backends.plans import PlanLoading
+        from trtkit.bench.benchmark import ModelOptions
+
+        # trtexec's one --versionCompatible flag also lets its inference run load the plan it built
+        loading = PlanLoading(version_compatible=version_compatible and not exclude_lean_runtime)
+        run = ModelOptions(flavor=flavor, verbosity=level, device=device, use_profile=use_profile, shapes=shapes,
+                           static_plugins=static_plugins, dynamic_plugins=dynamic_plugins,
+                           plan_loading=loading)
+        infer_after_build(result.plan, save_engine, run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 import click
@@ -35,3 +36,23 @@ def verbosity(verbose: bool, quiet: bool) -> int:
     if verbose and quiet:
         raise click.UsageError("--verbose and --quiet contradict each other; give one")
     return 2 if verbose else (-1 if quiet else 0)
+
+
+def plan_load_options(f: F) -> F:
+    """--versionCompatible and --leanDLLPath where a plan is loaded, as trtexec has them."""
+    f = click.option(
+        "--leanDLLPath", "lean_dll_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+        help="Lean runtime library for a plan built with --excludeLeanRuntime (trtexec --leanDLLPath).",
+    )(f)
+    return click.option(
+        "--versionCompatible", "--vc", "version_compatible", is_flag=True,
+        help="Allow a version-compatible plan's embedded lean runtime to run (it is code from the plan file; "
+        "trtexec --versionCompatible).",
+    )(f)
+
+
+def plan_loading(version_compatible: bool, lean_dll_path: Path | None) -> object:
+    """The PlanLoading of those flags (imported when a command runs, so that --help stays instant)."""
+    from trtkit.backends.plans import PlanLoading
+
+    return PlanLoading(version_compatible, lean_dll_path)

@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
-from trtkit.cli.common import flavor_option, verbosity, verbosity_options
+from trtkit.cli.common import flavor_option, plan_load_options, plan_loading, verbosity, verbosity_options
 from trtkit.cli.infer import input_options, make_input_options
+from trtkit.cli.run_options import plan_options
 from trtkit.platform import log
 
 
@@ -24,10 +25,14 @@ from trtkit.platform import log
               help="Relative tolerance against the reference (Polygraphy --rtol).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the random inputs used without files.")
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as one JSON document.")
+@plan_options
+@plan_load_options
 @flavor_option
 @verbosity_options
 def compare(paths: tuple[str, ...], engine: Path | None, atol: float, rtol: float, seed: int, as_json: bool,
-            flavor: str | None, verbose: bool, quiet: bool, **kwargs: Any) -> None:
+            device: int, use_profile: int | None, version_compatible: bool, lean_dll_path: Path | None,
+            flavor: str | None, verbose: bool, quiet: bool,
+            **kwargs: Any) -> None:
     """Run the same inputs through REFERENCE and CANDIDATE (each an .onnx model, run on ONNX Runtime, or a
     TensorRT plan) and report each output's max absolute/relative error; exit 1 on a mismatch.
 
@@ -49,7 +54,8 @@ def compare(paths: tuple[str, ...], engine: Path | None, atol: float, rtol: floa
     inputs.seed = seed
     level = verbosity(verbose, quiet)
     log.set_verbosity(level)
-    options = CompareOptions(Path(paths[0]), engine, inputs, candidate_backend, atol, rtol, flavor, level)
+    options = CompareOptions(Path(paths[0]), engine, inputs, candidate_backend, atol, rtol, flavor, level,
+                             plan_loading(version_compatible, lean_dll_path), device=device, use_profile=use_profile)
     result = run_compare(options)
     click.echo(result.to_json() if as_json else result.to_text())
     if not result.passed:

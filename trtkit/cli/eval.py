@@ -10,6 +10,7 @@ import click
 
 from trtkit.cli.common import flavor_option, verbosity, verbosity_options
 from trtkit.cli.infer import BACKEND_CHOICES, PRESET_CHOICES
+from trtkit.cli.run_options import plan_options
 from trtkit.platform import log
 
 
@@ -27,10 +28,12 @@ from trtkit.platform import log
               help="Image preset (as `trtkit infer`); auto: unit p/255 for MNIST IDX (white on black), else "
               "invert for 1-channel and imagenet for 3-channel inputs.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (accuracy, per class, confusion).")
+@plan_options
 @flavor_option
 @verbosity_options
 def eval_(model: Path, data: Path, split: str, limit: int | None, batch: int, backend: str, preset: str,
-          as_json: bool, flavor: str | None, verbose: bool, quiet: bool) -> None:
+          as_json: bool, device: int, use_profile: int | None, flavor: str | None, verbose: bool,
+          quiet: bool) -> None:
     """Top-1 accuracy of MODEL (a TensorRT plan or .onnx) on DATA: an MNIST IDX folder
     (t10k-images-idx3-ubyte.gz + labels) or one folder of images per class (DATA/<label>/*.png).
 
@@ -43,6 +46,7 @@ def eval_(model: Path, data: Path, split: str, limit: int | None, batch: int, ba
     level = verbosity(verbose, quiet)
     log.set_verbosity(level)
     options = EvalOptions(model=model, data=data, split=split, limit=limit, batch=batch, backend=backend,
-                          preprocess=PreprocessOptions(preset=preset), flavor=flavor, verbosity=level)
+                          preprocess=PreprocessOptions(preset=preset), flavor=flavor, verbosity=level,
+                          device=device, use_profile=use_profile)
     result = evaluate(options)
     click.echo(json.dumps(result.to_json(), indent=2) if as_json else "\n".join(result.summary()))

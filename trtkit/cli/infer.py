@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
-from trtkit.cli.common import flavor_option, verbosity, verbosity_options
+from trtkit.cli.common import flavor_option, plan_load_options, plan_loading, verbosity, verbosity_options
+from trtkit.cli.run_options import plan_options
 from trtkit.platform import log
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -95,10 +96,16 @@ def make_input_options(files: tuple[str, ...], kwargs: dict[str, Any]) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (predictions, backend, timings).")
 @click.option("--exportOutput", "export_output", type=click.Path(path_type=Path), default=None,
               help="Write the raw outputs as JSON (trtexec --exportOutput layout).")
+@click.option("--dumpOutput", "dump_output", is_flag=True,
+              help="Print the raw outputs as trtkit bench does (trtexec --dumpOutput).")
+@plan_options
+@plan_load_options
 @flavor_option
 @verbosity_options
 def infer(model: Path, inputs: tuple[str, ...], backend: str, topk: int, softmax: bool, as_json: bool,
-          export_output: Path | None, flavor: str | None, verbose: bool, quiet: bool, **kwargs: Any) -> None:
+          export_output: Path | None, dump_output: bool, device: int, use_profile: int | None,
+          version_compatible: bool, lean_dll_path: Path | None, flavor: str | None,
+          verbose: bool, quiet: bool, **kwargs: Any) -> None:
     """Run MODEL (a TensorRT plan or .onnx) on INPUTS: images (PGM/PNG/JPEG/...), .npy/.npz arrays or ONNX
     TensorProto .pb files, and print each sample's class with the TensorRT MNIST sample's probability bars.
 
@@ -116,7 +123,14 @@ def infer(model: Path, inputs: tuple[str, ...], backend: str, topk: int, softmax
         topk=topk,
         softmax=softmax,
         export_output=export_output,
+        plan_loading=plan_loading(version_compatible, lean_dll_path),
         verbosity=level,
+        device=device,
+        use_profile=use_profile,
     )
     result = run_infer(options)
     click.echo(result.to_json() if as_json else result.to_text(level))
+    if dump_output:
+        from trtkit.bench.report import output_lines
+
+        click.echo("\n".join(f"[I] {line}" for line in output_lines(result.outputs)), err=as_json)

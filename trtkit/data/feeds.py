@@ -5,7 +5,8 @@ number of images); otherwise they run in chunks of the fixed batch (one by one f
 padded by repeating its last image and the padding dropped from the results. ``--shapes`` fixes a dynamic
 batch too, so ``--shapes=input:1x1x28x28`` runs images one by one on any model. Array files run one per
 file. Without any input, ``random=True`` (trtkit compare) draws seeded random data like trtexec and
-Polygraphy do.
+Polygraphy do. Generated data takes the shape the engine was tuned for (its profile's opt shape, trtexec's
+default) where the backend reports one, and a shape tensor with no data takes the profile's opt values.
 """
 
 from __future__ import annotations
@@ -88,8 +89,22 @@ def apply_shapes(inputs: Sequence[TensorInfo], shapes: Mapping[str, Sequence[int
 
 def make_runs(inputs: Sequence[TensorInfo], options: InputOptions, *, random: bool = False) -> Feeds:
     """Turn ``options`` into runs for a model with ``inputs``; see the module docstring for the rules."""
-    infos = apply_shapes(inputs, options.shapes)
+    shape_tensors = {i.name: i for i in inputs if i.opt_values is not None}
+    # trtexec: for a shape tensor, --shapes gives its values (--shapes=shape:3x4 -> [3, 4])
+    values = {n: s for n, s in options.shapes.items() if n in shape_tensors}
+    infos = apply_shapes(inputs, {n: s for n, s in options.shapes.items() if n not in values})
     fixed = {name: _load_named(infos, name, path) for name, path in options.load_inputs.items()}
+    for name, info in shape_tensors.items():
+        if name in fixed:
+            continue
+        given = values.get(name)
+        if given is None:
+            log.info(f"shape tensor {name!r}: no values given, using the profile's opt values {list(info.opt_values)}")
+        chosen = given if given is not None else info.opt_values
+        if len(chosen) != int(np.prod(info.shape)):
+            raise UsageError(f"--shapes {name}:{fmt(chosen)}: shape tensor {name!r} ({fmt(info.shape)}) takes "
+                             f"{int(np.prod(info.shape))} values")
+        fixed[name] = np.asarray(chosen, info.dtype).reshape(info.shape)
     images = [p for p in options.files if is_image(p)]
     arrays = [p for p in options.files if is_array(p)]
     unknown = [p for p in options.files if not is_image(p) and not is_array(p)]
@@ -178,10 +193,12 @@ def _fixed_run(fixed: dict[str, np.ndarray], free: list[TensorInfo], seed: int) 
     rng = np.random.default_rng(seed)
     feeds = dict(fixed)
     for info in free:
-        shape = tuple(d if d >= 0 else 1 for d in info.shape)
+        shape = _default_shape(info)
         _check_allocation(info, shape)
         if info.is_dynamic:
-            log.warning(f"input {info.name!r} ({fmt(info.shape)}) is dynamic; --shapes does not set it: {fmt(shape)}")
+            tuned = "the engine's opt shape" if info.opt_shape is not None else "1 per dynamic dimension"
+            log.warning(f"input {info.name!r} ({fmt(info.shape)}) is dynamic and --shapes does not set it: "
+                        f"{fmt(shape)} ({tuned})")
         if info.dtype.kind == "b":
             feeds[info.name] = rng.integers(0, 2, shape).astype(bool)
         elif info.dtype.kind in "iu":
@@ -217,9 +234,9 @@ def _load_named(infos: Mapping[str, TensorInfo], name: str, path: Path) -> np.nd
         raise UsageError(f"--loadInputs names {name!r}, which is not an input; the inputs are: {', '.join(infos)}")
     info = infos[name]
     if not is_array(path):
-        if info.is_dynamic:
+        if info.is_dynamic and info.opt_shape is None:
             raise UsageError(f"--loadInputs {name}:{path}: a raw file needs a static shape; give --shapes={name}:DxD")
-        return load_raw(path, info.shape, info.dtype)
+        return load_raw(path, _default_shape(info), info.dtype)
     arrays = load_arrays(path)
     if name in arrays:
         return _conform(arrays[name], info, path)
@@ -239,6 +256,14 @@ def _conform(array: np.ndarray, info: TensorInfo, path: Path) -> np.ndarray:
     if array.dtype.kind != info.dtype.kind:
         raise TrtkitError(f"{path}: array for input {info.name!r} is {array.dtype}, the input takes {info.dtype}")
     return array.astype(info.dtype)
+
+
+def _default_shape(info: TensorInfo) -> tuple[int, ...]:
+    """The shape of data made for ``info``: as declared, else the engine's opt shape (trtexec's rule for
+    inference shapes), else 1 for each dynamic dimension."""
+    if not info.is_dynamic:
+        return info.shape
+    return info.opt_shape if info.opt_shape is not None else tuple(d if d >= 0 else 1 for d in info.shape)
 
 
 def _rows(array: np.ndarray) -> int:

@@ -68,7 +68,7 @@ def load_labelled(data: Path, split: str = "test", limit: int | None = None) -> 
         )
     numeric = all(p.name.isdigit() for p in folders)
     if numeric:
-        folders.sort(key=lambda p: int(p.name))
+        folders.sort(key=_folder_number)
     files: list[tuple[Path, int]] = []
     for index, folder in enumerate(folders):
         label = int(folder.name) if numeric else index
@@ -103,3 +103,8 @@ def batches_of(
         if fixed:
             chunk += [chunk[-1]] * (size - count)
         yield preprocess(chunk, target, pipe), count
+
+
+def _folder_number(folder: Path) -> int:
+    """Sort key of numeric class folders (a def, not a lambda: the conformance check refuses untyped parameters)."""
+    return int(folder.name)

@@ -16,6 +16,8 @@ class TensorInfo:
     name: str
     shape: tuple[int, ...]
     dtype: np.dtype
+    opt_shape: tuple[int, ...] | None = None  # the shape the engine was tuned for: generated data takes it
+    opt_values: tuple[int, ...] | None = None  # a shape tensor's tuned values: fed when no data is given
 
     @property
     def is_dynamic(self) -> bool:

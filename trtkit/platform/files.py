@@ -42,10 +42,15 @@ def write_atomic(path: str | os.PathLike[str], data: Data) -> Path:
     return target
 
 
-def check_writable(path: str | os.PathLike[str], flag: str) -> None:
-    """Refuse an output path before a long run rather than after it: a directory, a missing or read-only
-    folder, or a read-only file. Devices, FIFOs and links are accepted as :func:`write_atomic` writes them."""
-    target = Path(path)
+def check_writable(*outputs: tuple[str, str | os.PathLike[str] | None]) -> None:
+    """Refuse output paths, given as (flag, path or None), before a long run rather than after it: a directory,
+    a missing or read-only folder, a read-only file. Devices, FIFOs and links pass, as write_atomic writes them."""
+    for flag, path in outputs:
+        if path is not None:
+            _check_output(Path(path), flag)
+
+
+def _check_output(target: Path, flag: str) -> None:
     real = _resolve(target)
     info = _stat(real, target)
     if info is not None and stat.S_ISDIR(info.st_mode):

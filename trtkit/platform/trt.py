@@ -12,11 +12,12 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from trtkit.platform.errors import TrtkitError, UsageError
+from trtkit.platform.trtexec import TRTEXEC10, TRTEXEC11, InferenceDefaults
 
 if TYPE_CHECKING:
     import numpy as np
@@ -27,6 +28,14 @@ INSTALL_HINT = (
     "install one: pip install 'trtkit[rtx]' (TensorRT-RTX, wheels on PyPI, builds without a GPU) or "
     "pip install 'trtkit[tensorrt]' (TensorRT 10/11 from NVIDIA's package index, see TensorRT's install guide)"
 )
+
+
+class OutputHandler(Protocol):
+    """What an output allocator forwards TensorRT's calls to (trtkit.backends.allocator.OutputBuffers)."""
+
+    def reallocate(self, name: str, memory: int, size: int, alignment: int, stream: int | None) -> int: ...
+
+    def notify_shape(self, name: str, shape: tuple[int, ...]) -> None: ...
 
 
 class Flavour:
@@ -40,6 +49,13 @@ class Flavour:
     typed and reduced precision must be written into the ONNX graph before parsing."""
     has_timing_cache: ClassVar[bool] = True
     """False where timing-cache calls are no-ops (TensorRT-RTX since 1.2: it tunes kernels at run time)."""
+    inference: ClassVar[InferenceDefaults] = TRTEXEC10
+    """The bench defaults of the trtexec that ships with this flavour."""
+    plan_tag: ClassVar[bytes] = b"ftrt"
+    """The first four bytes of the plans this flavour writes (trtexec's kPLAN_FILE_TAG 0x74727466 for TensorRT;
+    TensorRT-RTX's plans start "vtrt", read back from a plan its builder made)."""
+    plan_major: ClassVar[int] = 0
+    """The major version byte (offset 24) of the plans this flavour writes."""
 
     def __init__(self, module: Any) -> None:
         self.module = module
@@ -51,6 +67,14 @@ class Flavour:
     def network_flags(self, strongly_typed: bool) -> int:
         """Flags for ``Builder.create_network``: strongly typed flavours take none."""
         return 0
+
+    def strongly_typed(self, network: trt.INetworkDefinition) -> bool:
+        """Whether the parsed network's tensor types are its precision (else builder flags choose per layer)."""
+        return True
+
+    def hardware_compatibility_level(self, config: trt.IBuilderConfig) -> str | None:
+        """The level the config holds; None where the flavour has none."""
+        return config.hardware_compatibility_level.name
 
     def set_precision_flags(self, config: trt.IBuilderConfig, precisions: Iterable[str]) -> None:
         """Weak-typing precision flags; strongly typed flavours get their precision from the graph."""
@@ -66,6 +90,34 @@ class Flavour:
             f"--calibMode=implicit needs TensorRT 10; {self} supports only explicit (Q/DQ) INT8, "
             "which is trtkit's default"
         )
+
+    def set_io_type(self, tensor: trt.ITensor, dtype: trt.DataType, strongly_typed: bool, flag: str) -> None:
+        """A network I/O type from --inputIOFormats/--outputIOFormats. Strongly typed networks keep the graph's
+        type, so the request must match it (trtexec 10's check for --stronglyTyped)."""
+        if tensor.dtype != dtype:
+            raise UsageError(
+                f"{flag}: tensor {tensor.name!r} is {tensor.dtype.name} in the graph and {self} builds strongly "
+                f"typed networks, whose I/O types come from the model; give the format alone (e.g. chw) or "
+                f"convert the model to {dtype.name}"
+            )
+
+    def load_plugins(self, registry: trt.IPluginRegistry, static: Sequence[str], dynamic: Sequence[str],
+                     errors: list[str]) -> None:
+        """--staticPlugins (loaded into the process, where their static initializers register their creators,
+        as trtexec dlopens them) and --dynamicPlugins (``IPluginRegistry.load_library``), before a network is
+        parsed or a plan deserialized. ``errors`` is the list the registry's logger appends to."""
+        import ctypes
+
+        for path in static:
+            try:
+                ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+            except OSError as e:
+                raise TrtkitError(f"--staticPlugins={path}: cannot load the library ({e})") from None
+        for path in dynamic:
+            before = len(errors)
+            if registry.load_library(path) is None:
+                said = errors[before] if len(errors) > before else "no error was logged"
+                raise TrtkitError(f"--dynamicPlugins={path}: {self} did not load the plugin library ({said})")
 
     def make_logger(self, verbosity: int = 0, errors: list[str] | None = None) -> trt.ILogger:
         """A logger that prints like trtexec (``[TRT] [W] ...``) and appends error messages to ``errors``,
@@ -107,6 +159,30 @@ class Flavour:
 
         return _Logger()
 
+    def make_output_allocator(self, handler: OutputHandler) -> trt.IOutputAllocator:
+        """An IOutputAllocator that hands TensorRT's calls to ``handler`` (trtkit.backends.allocator): the
+        subclass must derive from this flavour's class, which only this module may import. TensorRT calls
+        ``reallocate_output_async`` (``reallocate_output`` where a caller has no stream) when it knows how
+        many bytes a data-dependent output needs, then ``notify_shape`` with its final shape, both before
+        ``execute_async_v3`` returns. Returning 0 (a null pointer) makes that enqueue fail."""
+        trt = self.module
+
+        class _OutputAllocator(trt.IOutputAllocator):
+            def __init__(self) -> None:
+                trt.IOutputAllocator.__init__(self)
+
+            def reallocate_output(self, tensor_name: str, memory: int, size: int, alignment: int) -> int:
+                return handler.reallocate(tensor_name, memory, size, alignment, None)
+
+            def reallocate_output_async(self, tensor_name: str, memory: int, size: int, alignment: int,
+                                        stream: int) -> int:
+                return handler.reallocate(tensor_name, memory, size, alignment, stream)
+
+            def notify_shape(self, tensor_name: str, shape: trt.Dims) -> None:
+                handler.notify_shape(tensor_name, tuple(int(d) for d in shape))
+
+        return _OutputAllocator()
+
     def numpy_dtype(self, dtype: trt.DataType) -> np.dtype:
         """numpy's spelling of a TensorRT DataType (bf16/fp8 through ml_dtypes)."""
         import numpy as np
@@ -140,10 +216,15 @@ class TensorRT10(Flavour):
 
     key = "tensorrt10"
     weak_typing = True
+    plan_major = 10
 
     def network_flags(self, strongly_typed: bool) -> int:
         trt = self.module
         return 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED) if strongly_typed else 0
+
+    def strongly_typed(self, network: trt.INetworkDefinition) -> bool:
+        trt = self.module
+        return network.get_flag(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
 
     def set_precision_flags(self, config: trt.IBuilderConfig, precisions: Iterable[str]) -> None:
         trt = self.module
@@ -156,11 +237,19 @@ class TensorRT10(Flavour):
         config.set_flag(trt.BuilderFlag.INT8)
         config.int8_calibrator = calibrator
 
+    def set_io_type(self, tensor: trt.ITensor, dtype: trt.DataType, strongly_typed: bool, flag: str) -> None:
+        if strongly_typed:
+            super().set_io_type(tensor, dtype, strongly_typed, flag)
+        else:
+            tensor.dtype = dtype
+
 
 class TensorRT11(Flavour):
     """TensorRT 11.x: always strongly typed; every precision builder flag is gone."""
 
     key = "tensorrt11"
+    inference = TRTEXEC11
+    plan_major = 11
 
 
 class TensorRTRTX(Flavour):
@@ -170,6 +259,24 @@ class TensorRTRTX(Flavour):
     package = "tensorrt_rtx"
     label = "TensorRT-RTX"
     has_timing_cache = False
+    # tensorrt_rtx (its trtexec) is built from the same samples/common as trtexec 11: prepareProfileRun in
+    # trtexec.cpp 11.1 rebuilds the context "with CUDA graphs disabled" on TRT-RTX, i.e. graphs are on by default.
+    inference = TRTEXEC11
+    plan_tag = b"vtrt"
+    plan_major = 1
+
+    def hardware_compatibility_level(self, config: trt.IBuilderConfig) -> str | None:
+        """TensorRT-RTX has no hardware compatibility level: its getter only warns "unsupported" and answers
+        NONE, and its setter warns and keeps nothing."""
+        return None
+
+
+def plan_writer(tag: bytes, major: int) -> type[Flavour] | None:
+    """The flavour whose plans start with ``tag`` and carry major version ``major``; None if none does."""
+    for flavour in (TensorRT10, TensorRT11, TensorRTRTX):
+        if flavour.plan_tag == tag and flavour.plan_major == major:
+            return flavour
+    return None
 
 
 def _import(package: str) -> Any | None:

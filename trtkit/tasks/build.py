@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from trtkit.bench.benchmark import ModelOptions, benchmark
@@ -27,21 +28,25 @@ def build(options: BuildOptions) -> tuple[BuildResult, PrecisionComparison | Non
     return result, accuracy
 
 
-def infer_after_build(plan: bytes, save_engine: Path | None, flavor: str | None, level: int) -> None:
+def infer_after_build(plan: bytes, save_engine: Path | None, model: ModelOptions) -> None:
     """trtexec measures the engine it just built; trtkit does too where this machine can run the plan, and
-    otherwise says why it cannot (TensorRT-RTX builds fine on a machine with no GPU)."""
+    otherwise says why it cannot (TensorRT-RTX builds fine on a machine with no GPU). ``model`` carries
+    the run's flags (--flavor, --device, --useProfile, --shapes, plugins, --versionCompatible); its engine is
+    the new plan."""
     from trtkit.backends.tensorrt import TensorRTBackend
 
+    level = model.verbosity
     with tempfile.TemporaryDirectory(prefix="trtkit-build-") as scratch:
         path = save_engine or Path(scratch) / "built.plan"
         if save_engine is None:
             path.write_bytes(plan)
         try:
-            TensorRTBackend(path, flavor=flavor, verbosity=-2).close()
+            TensorRTBackend(path, flavor=model.flavor, verbosity=-2, device=model.device,
+                            static_plugins=model.static_plugins, dynamic_plugins=model.dynamic_plugins,
+                            **model.plan_loading.kwargs()).close()
         except TrtkitError as e:  # a scratch plan is named as what it is, not by its temporary path
             said = str(e) if save_engine is not None else str(e).replace(str(path), "the built plan")
             log.info(f"Inference skipped: {said} (--skipInference builds without trying)")
             return
         bench_options = BenchOptions(progress=level >= 0)
-        print_report(benchmark(ModelOptions(engine=path, flavor=flavor, verbosity=level), bench_options),
-                     bench_options, level, as_json=False)
+        print_report(benchmark(replace(model, engine=path), bench_options), bench_options, level, as_json=False)

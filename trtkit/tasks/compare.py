@@ -15,6 +15,7 @@ import numpy as np
 
 from trtkit.backends.base import Backend
 from trtkit.backends.loader import open_backend
+from trtkit.backends.plans import PlanLoading
 from trtkit.data.feeds import Feeds, InputOptions, make_runs
 from trtkit.data.tensors import TensorInfo
 from trtkit.data.tensors import format_shape as fmt
@@ -34,6 +35,9 @@ class CompareOptions:
     rtol: float = 1e-5  # --rtol (Polygraphy's default)
     flavor: str | None = None  # --flavor: which TensorRT opens plans
     verbosity: int = 0
+    plan_loading: PlanLoading = field(default_factory=PlanLoading)  # --versionCompatible, --leanDLLPath
+    device: int = 0  # --device: GPU ordinal plans run on
+    use_profile: int | None = None  # --useProfile: optimization profile of a multi-profile plan
 
 
 @dataclass
@@ -104,10 +108,12 @@ def _describe_inputs(inputs: InputOptions, samples: int, runs: int) -> str:
 
 def run_compare(options: CompareOptions) -> CompareResult:
     """Run every input set through both models and collect per-output error statistics."""
-    kwargs = {"flavor": options.flavor, "verbosity": options.verbosity}
+    kwargs = {"flavor": options.flavor, "verbosity": options.verbosity, "gpu": options.device,
+              "profile": options.use_profile}
     with (
-        open_backend(options.reference, "auto", **kwargs) as reference,
-        open_backend(options.candidate, options.candidate_backend, **kwargs) as candidate,
+        open_backend(options.reference, "auto", **kwargs, **_plan_kwargs(options.reference, options)) as reference,
+        open_backend(options.candidate, options.candidate_backend, **kwargs,
+                     **_plan_kwargs(options.candidate, options)) as candidate,
     ):
         feeds = make_runs(_common_inputs(reference, candidate, options.candidate), options.inputs, random=True)
         expected = [reference.run(run.feeds) for run in feeds.runs]
@@ -120,6 +126,11 @@ def run_compare(options: CompareOptions) -> CompareResult:
     names = list(expected[0])
     errors = [_errors(name, [e[name] for e in expected], [g.get(name) for g in got], options) for name in names]
     return CompareResult(options, backends, feeds, errors)
+
+
+def _plan_kwargs(path: Path, options: CompareOptions) -> dict[str, object]:
+    """--versionCompatible/--leanDLLPath for whichever of the two models is a plan."""
+    return {} if path.suffix.lower() == ".onnx" else options.plan_loading.kwargs()
 
 
 def _common_inputs(reference: Backend, candidate: Backend, path: Path) -> list[TensorInfo]:
@@ -135,9 +146,12 @@ def _common_inputs(reference: Backend, candidate: Backend, path: Path) -> list[T
 
 
 def _narrow(mine: TensorInfo, theirs: TensorInfo) -> TensorInfo:
+    """Also the candidate's opt shape and shape-tensor opt values (an engine knows them, ONNX does not)."""
     if len(mine.shape) != len(theirs.shape):
         return mine  # a rank mismatch is the candidate's run to report
-    return replace(mine, shape=tuple(t if d < 0 else d for d, t in zip(mine.shape, theirs.shape, strict=True)))
+    shape = tuple(t if d < 0 else d for d, t in zip(mine.shape, theirs.shape, strict=True))
+    return replace(mine, shape=shape, opt_shape=mine.opt_shape or theirs.opt_shape,
+                   opt_values=mine.opt_values or theirs.opt_values)
 
 
 def _cast(candidate: Backend, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -29,6 +29,8 @@ class EvalOptions:
     preprocess: PreprocessOptions = field(default_factory=PreprocessOptions)  # --preprocess
     flavor: str | None = None  # --flavor
     verbosity: int = 0  # --verbose / --quiet
+    device: int = 0  # --device: GPU ordinal a plan runs on
+    use_profile: int | None = None  # --useProfile: optimization profile of a multi-profile plan
 
 
 @dataclass
@@ -158,7 +160,8 @@ def evaluate(options: EvalOptions) -> EvalResult:
     if options.limit is not None and options.limit < 1:
         raise UsageError(f"--limit={options.limit}: expected a positive number")
     dataset = load_labelled(options.data, options.split, options.limit)
-    with open_backend(options.model, options.backend, flavor=options.flavor, verbosity=options.verbosity) as backend:
+    with open_backend(options.model, options.backend, flavor=options.flavor, verbosity=options.verbosity,
+                      gpu=options.device, profile=options.use_profile) as backend:
         return run_eval(backend, options.model, dataset, options.preprocess, options.batch)
 
 

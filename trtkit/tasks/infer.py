@@ -14,6 +14,7 @@ import numpy as np
 
 from trtkit.backends.base import Backend
 from trtkit.backends.loader import open_backend
+from trtkit.backends.plans import PlanLoading
 from trtkit.data.examples import SAMPLES, sample_images
 from trtkit.data.feeds import Feeds, InputOptions, Run, make_runs
 from trtkit.data.postprocess import Prediction, classify, export_outputs, format_prediction, is_class_scores
@@ -32,7 +33,10 @@ class InferOptions:
     topk: int = 3  # --topk: classes listed per sample
     softmax: bool = True  # --softmax/--no-softmax: on 2-D [N, C] score outputs
     export_output: Path | None = None  # --exportOutput (trtexec): raw outputs as JSON
+    plan_loading: PlanLoading = field(default_factory=PlanLoading)  # --versionCompatible, --leanDLLPath
     verbosity: int = 0  # --verbose 2 / --quiet -1
+    device: int = 0  # --device: GPU ordinal a plan runs on
+    use_profile: int | None = None  # --useProfile: optimization profile of a multi-profile plan
 
 
 @dataclass
@@ -94,10 +98,10 @@ def _with_samples(inputs: InputOptions, infos: tuple[TensorInfo, ...]) -> InputO
 
 def run_infer(options: InferOptions) -> InferResult:
     """Open the backend, build the runs, run them, classify [N, C] score outputs, export if asked."""
-    if options.export_output is not None:
-        check_writable(options.export_output, "--exportOutput")
+    check_writable(("--exportOutput", options.export_output))
     t0 = time.perf_counter()
-    with open_backend(options.model, options.backend, flavor=options.flavor, verbosity=options.verbosity) as backend:
+    with open_backend(options.model, options.backend, flavor=options.flavor, verbosity=options.verbosity,
+                      gpu=options.device, profile=options.use_profile, **options.plan_loading.kwargs()) as backend:
         t1 = time.perf_counter()
         feeds = make_runs(backend.inputs, _with_samples(options.inputs, backend.inputs))
         t2 = time.perf_counter()
