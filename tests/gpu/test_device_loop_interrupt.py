@@ -27,7 +27,8 @@ def test_ctrl_c_ends_an_endless_run_with_every_completed_iteration(
         runner_factory: Callable[..., tuple[Any, Any]], streams: int, cuda_graph: bool) -> None:
     engine, backend = runner_factory(mnist_spec())
     options = BenchOptions(warm_up_ms=0.0, iterations=1, duration_s=-1.0, inf_streams=streams,
-                           use_cuda_graph=cuda_graph, dump_output=True, progress=False)
+                           use_cuda_graph=cuda_graph, no_data_transfers=False, use_spin_wait=False,
+                           separate_profile_run=False, dump_output=True, progress=False)
     timer = threading.Timer(0.5, _thread.interrupt_main)
     timer.start()
     try:
