@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnx.numpy_helper
 import pytest
 from helpers import cli
 from onnx import TensorProto, helper
@@ -95,6 +96,13 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Path:
     y = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, 28, 28])
     graph = helper.make_graph([helper.make_node("Identity", ["input"], ["image"])], "identity", [x], [y])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), root / "identity.onnx")
+    # Expanding a [N, 1] input to [N, 1e11] asks ONNX Runtime for 1.6 TB at run time: its allocator fails at
+    # once (nothing is touched), as it does for a --shapes batch too large for the machine.
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    shape = onnx.numpy_helper.from_array(np.array([1, 100_000_000_000], np.int64), "shape")
+    graph = helper.make_graph([helper.make_node("Expand", ["x", "shape"], ["y"])], "expand", [x], [y], [shape])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), root / "expand_huge.onnx")
     (root / "noise.plan").write_bytes(np.random.default_rng(3).integers(0, 256, 4096, dtype=np.uint8).tobytes())
     (root / "empty.plan").write_bytes(b"")
     np.savez(root / "objects.npz", input=np.array([{"pickled": 1}], dtype=object))

@@ -89,6 +89,9 @@ BENCH = [
      "objects.npz"),
     ("zero-batch-shapes", ["bench", "--onnx", "{M}", "--shapes", "input:0x1x28x28", *FAST], 2, "--shapes"),
     ("huge-batch", ["bench", "--onnx", "{M}", "--shapes", "input:100000000x1x28x28", *FAST], 1, "--shapes"),
+    ("onnxruntime-allocation-fails", ["bench", "--onnx", "{R}/expand_huge.onnx", "--shapes", "x:4x1", *FAST], 1,
+     "Failed to allocate memory for requested buffer of size 1600000000000 (inputs x 4x1; lower the batch in "
+     "--shapes)"),
     ("export-profile-on-onnxruntime", ["bench", "--onnx", "{M}", "--exportProfile", "{R}/p.json", *FAST], 2,
      "--exportProfile"),
     ("save-engine-without-build", ["bench", "--onnx", "{M}", "--saveEngine", "{R}/m.plan", *FAST], 2,

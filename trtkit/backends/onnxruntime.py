@@ -8,6 +8,7 @@ the input.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,8 @@ _DTYPES = {
     "tensor(bool)": "bool",
     "tensor(string)": "object",
 }
+# "/onnxruntime_src/onnxruntime/core/framework/bfc_arena.cc:360 void* onnxruntime::BFCArena::Alloc...(size_t, bool) "
+_SOURCE_LOCATION = re.compile(r"/\S*onnxruntime_src/\S+:\d+ [^(]*\(.*?\) ")
 _ML_DTYPES = {"tensor(bfloat16)": "bfloat16", "tensor(float8e4m3fn)": "float8_e4m3fn"}
 # --verbose/--quiet -> ORT's log severity (0 verbose, 1 info, 2 warning, 3 error, 4 fatal). Its errors
 # (multi-line, coloured) repeat what the exception says, which trtkit turns into one line: shown with --verbose.
@@ -58,9 +61,11 @@ def numpy_dtype(onnx_type: str, where: str) -> np.dtype:
 
 
 def _ort_message(error: Exception) -> str:
-    """``[ONNXRuntimeError] : 7 : INVALID_PROTOBUF : Load model ... failed`` -> its last part, one line."""
+    """``[ONNXRuntimeError] : 7 : INVALID_PROTOBUF : Load model ... failed`` -> its last part, one line, without
+    the C++ source location and function signature ONNX Runtime puts before its words."""
     text = " ".join(str(error).split())
-    return text.rsplit(" : ", 1)[-1] if text.startswith("[ONNXRuntimeError]") else text
+    text = text.rsplit(" : ", 1)[-1] if text.startswith("[ONNXRuntimeError]") else text
+    return _SOURCE_LOCATION.sub("", text)
 
 
 def _hint(error: Exception, feeds: Mapping[str, np.ndarray]) -> str:
