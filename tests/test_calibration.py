@@ -14,7 +14,7 @@ from onnx import numpy_helper
 
 from trtkit.data.tensors import TensorInfo
 from trtkit.platform.errors import TrtkitError, UsageError
-from trtkit.platform.trt import Flavour
+from trtkit.platform.flavours import Flavour
 from trtkit.precision.calibration import CalibrationTable, batches, load_calibration_data, version_code
 from trtkit.precision.options import PrecisionOptions
 from trtkit.precision.prepare import prepare

@@ -12,7 +12,7 @@ import pytest
 from helpers import cli
 
 from trtkit.platform.errors import TrtkitError
-from trtkit.platform.trt import TensorRT10
+from trtkit.platform.flavours import TensorRT10
 from trtkit.precision.options import PrecisionOptions
 from trtkit.precision.prepare import PreparedModel, prepare
 from trtkit.tasks.accuracy import compare_precisions
@@ -77,13 +77,16 @@ def test_compare_precisions_fp16_graph(model: Path, mnist_dir: Path) -> None:
     comparison = compare_precisions(model, prepared, mnist_dir, limit=500)
     assert comparison.reduced is not None and comparison.reference.count == 500
     assert comparison.delta == pytest.approx(comparison.reduced.accuracy - comparison.reference.accuracy)
-    assert comparison.summary().startswith(f"Accuracy on {mnist_dir} (MNIST test), 500 samples (ONNX Runtime): FP32 ")
+    assert comparison.reduced.backend == "reference" and comparison.reference.backend == "onnxruntime"
+    assert comparison.summary().startswith(f"Accuracy on {mnist_dir} (MNIST test), 500 samples: FP32 ")
+    assert "FP16" in comparison.summary() and "(reference backend, tensors stored FP16)" in comparison.summary()
 
 
-def test_compare_precisions_says_what_it_cannot_measure(zoo_mnist8: Path, mnist_dir: Path) -> None:
+def test_compare_precisions_estimates_weak_typing_flags(zoo_mnist8: Path, mnist_dir: Path) -> None:
     bf16 = PreparedModel(None, ("bf16",), None, "BF16 (builder flags, weak typing)")
     comparison = compare_precisions(zoo_mnist8, bf16, mnist_dir, limit=100)
-    assert comparison.reduced is None and "no BF16 kernels" in comparison.summary()
+    assert comparison.reduced is not None and comparison.precision == "BF16"
+    assert "estimated on the strongly typed BF16 graph" in comparison.summary()
     trt10 = TensorRT10(SimpleNamespace(__version__="10.13.3.9"))  # a record: prepare only reads its typing
     flags = prepare(zoo_mnist8, PrecisionOptions(fp16=True), trt10, strongly_typed=False)
     estimate = compare_precisions(zoo_mnist8, flags, mnist_dir, limit=100)

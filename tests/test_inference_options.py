@@ -15,7 +15,7 @@ from trtkit.bench.banner import inference_lines
 from trtkit.bench.options import BenchOptions, given_switches, resolve
 from trtkit.bench.stats import bound_warnings
 from trtkit.platform import log
-from trtkit.platform.trt import TensorRT10, TensorRT11, TensorRTRTX
+from trtkit.platform.flavours import TensorRT10, TensorRT11, TensorRTRTX
 from trtkit.platform.trtexec import TRTEXEC10, TRTEXEC11
 
 SOURCES = Path("/tmp/research/src")

@@ -19,7 +19,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from trtkit.platform.errors import UsageError
-from trtkit.platform.trt import Flavour, TensorRT10
+from trtkit.platform.flavours import Flavour, TensorRT10
 from trtkit.precision.convert import KEEP_FP32_OPS
 from trtkit.precision.options import PrecisionOptions
 from trtkit.precision.prepare import prepare

@@ -42,7 +42,7 @@ class Target:
     """One TensorRT version trtkit supports, and where its bindings come from."""
 
     flavour: str
-    """The key of the trtkit.platform.trt.Flavour subclass that claims this version."""
+    """The key of the trtkit.platform.flavours.Flavour subclass that claims this version."""
     package: str
     """The import name of the bindings."""
     distribution: str | None = None

@@ -10,7 +10,7 @@ launched through cuda-python's cuLaunchKernel, which (unlike pycuda) takes a raw
 kernel also bumps a device counter, so tests can count real launches (CUDA-graph replays included).
 
 ``trt_module()`` is a ``tensorrt``-like namespace (enums from the committed API, IProfiler, Dims) around
-which a real ``trtkit.platform.trt.TensorRT11`` flavour is built for the runner.
+which a real ``trtkit.platform.flavours.TensorRT11`` flavour is built for the runner.
 """
 
 from __future__ import annotations
@@ -680,7 +680,7 @@ def free_engine(engine: Any) -> None:
 
 def flavour(checked: bool = True) -> Any:
     """A real trtkit TensorRT 11 flavour around the stand-in module."""
-    from trtkit.platform.trt import TensorRT11
+    from trtkit.platform.flavours import TensorRT11
 
     return TensorRT11(trt_module(checked))
 

@@ -14,7 +14,7 @@ from trtkit.backends.tensorrt import TensorRTBackend
 from trtkit.bench.device_loop import measure
 from trtkit.bench.options import BenchOptions
 from trtkit.platform.errors import TrtkitError
-from trtkit.platform.trt import TensorRT10
+from trtkit.platform.flavours import TensorRT10
 
 pytestmark = pytest.mark.gpu
 SHORT = {"warm_up_ms": 0.0, "iterations": 40, "duration_s": 0.0, "progress": False}

@@ -2,7 +2,6 @@
 (2 for flags, 1 for files and data), no traceback, nothing written, nothing there before changed.
 
 ``{R}`` in an argument is the folder of broken inputs (see conftest.py), ``{M}`` the project's MNIST model.
-`debug` is not a command on main yet; it has no cases here.
 """
 
 from __future__ import annotations
@@ -130,13 +129,26 @@ INSPECT = [
     ("array-as-plan", ["inspect", "{R}/nan.npy"], 1, "nan.npy"),
     ("unknown-option", ["inspect", "{M}", "--layers"], 2, "--layers"),
 ]
+DEBUG = [
+    ("missing-model", ["debug", "precision", "{R}/absent.onnx"], 1, "absent.onnx"),
+    ("garbage-model", ["debug", "precision", "{R}/garbage.onnx"], 1, "garbage.onnx"),
+    ("opset-newer-than-onnx", ["debug", "precision", "{R}/opset_new.onnx"], 1, "opset"),
+    ("external-data-missing", ["debug", "precision", "{R}/external/model.onnx"], 1, "model.weights"),
+    ("input-range-reversed", ["debug", "precision", "{M}", "--inputRange", "1,0"], 2, "--inputRange"),
+    ("input-range-not-numbers", ["debug", "precision", "{M}", "--inputRange", "low,high"], 2, "--inputRange"),
+    ("object-npz-input", ["debug", "precision", "{M}", "{R}/objects.npz"], 1, "objects.npz"),
+    ("eval-data-missing", ["debug", "precision", "{M}", "--eval", "{R}/absent_dir"], 1, "absent_dir"),
+    ("save-onto-dir", ["debug", "precision", "{M}", "--saveLayerPrecisions", "{R}/empty_dir"], 2,
+     "--saveLayerPrecisions"),
+    ("unknown-subcommand", ["debug", "layers", "{M}"], 2, "layers"),
+]
 TOP = [
     ("unknown-command", ["convert", "{M}"], 2, "convert"),
     ("verbose-and-quiet", ["infer", "{M}", "--verbose", "--quiet"], 2, "--quiet"),
 ]
 CASES = [(f"{group}-{case[0]}", *case[1:]) for group, cases in
          (("build", BUILD), ("infer", INFER), ("bench", BENCH), ("compare", COMPARE), ("eval", EVAL),
-          ("inspect", INSPECT), ("top", TOP))
+          ("inspect", INSPECT), ("debug", DEBUG), ("top", TOP))
          for case in cases]
 
 

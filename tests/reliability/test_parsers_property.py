@@ -1,7 +1,6 @@
 """Property-based tests (hypothesis) for every parser of a user's string: whatever is typed, the parser
 returns a value or raises UsageError/TrtkitError with one line naming the flag or file, never anything else;
-and what a formatter writes, the parser reads back. --layerPrecisions has no parser on this branch (it is a
-trtexec flag listed as not supported yet), so it has no property here."""
+and what a formatter writes, the parser reads back."""
 
 from __future__ import annotations
 
@@ -17,7 +16,9 @@ from trtkit.builder.builder import MAX_POOL_BYTES, MEM_POOLS, parse_mem_pool_siz
 from trtkit.builder.profiles import parse_shape_spec
 from trtkit.data.inputs import parse_load_inputs
 from trtkit.platform.errors import TrtkitError, UsageError
+from trtkit.platform.flavours import DATA_TYPES
 from trtkit.precision.calib_cache import CalibrationTable, is_cache_file
+from trtkit.precision.layers import LayerRule, format_rules, parse_rules
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 # Tensor and file names as users type them: anything printable but the quote trtexec uses to protect ':' and ','.
@@ -147,3 +148,34 @@ def test_any_calibration_cache_bytes_read_or_are_one_line(tmp_path: Path, data: 
         _one_line(e, f"{path}: ")
         return
     assert all(amax >= 0 for amax in table.amax.values())
+
+
+LAYER_NAMES = NAMES.filter(lambda n: "*" not in n and "#" not in n and "@" not in n and not n.startswith("op:"))
+
+
+@FAST
+@given(st.lists(st.tuples(LAYER_NAMES, st.sampled_from(sorted(DATA_TYPES)), st.booleans()), min_size=1, max_size=5))
+def test_layer_precisions_round_trip(rules: list[tuple[str, str, bool]]) -> None:
+    """Layer names with ':' and ',' (quoted, as trtexec writes them), op: rules, every type."""
+    wanted = [LayerRule(name, (dtype,), op and ":" not in name and "," not in name) for name, dtype, op in rules]
+    assert parse_rules(",".join(map(str, wanted)), "--layerPrecisions") == wanted
+
+
+@FAST
+@given(st.lists(LAYER_NAMES, min_size=1, max_size=5))
+def test_a_saved_keep_list_reads_back_from_its_file(tmp_path: Path, names: list[str]) -> None:
+    keep = tmp_path / "keep.txt"
+    keep.write_text(format_rules(names), encoding="utf-8")
+    assert [rule.pattern for rule in parse_rules(f"@{keep}", "--layerPrecisions")] == names
+
+
+@FAST
+@given(ANY_TEXT.filter(lambda t: "@" not in t) | st.text(st.sampled_from("ab*:,'+ op:fp16fp32int8"), max_size=30),
+       st.sampled_from(["--layerPrecisions", "--layerOutputTypes"]))
+def test_any_layer_spec_parses_or_is_one_usage_line(text: str, flag: str) -> None:
+    try:
+        rules = parse_rules(text, flag, multiple_types=flag == "--layerOutputTypes")
+    except UsageError as e:
+        _one_line(e, flag)
+        return
+    assert rules and all(rule.pattern and all(t in DATA_TYPES for t in rule.types) for rule in rules)

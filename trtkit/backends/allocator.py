@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import tensorrt as trt
 
     from trtkit.backends.io_types import TensorIO
-    from trtkit.platform.trt import Flavour
+    from trtkit.platform.flavours import Flavour
 
 Shape = tuple[int, ...]
 

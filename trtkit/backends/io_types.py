@@ -20,7 +20,7 @@ from trtkit.platform.errors import TrtkitError
 if TYPE_CHECKING:
     import tensorrt as trt
 
-    from trtkit.platform.trt import Flavour
+    from trtkit.platform.flavours import Flavour
 
 Shape = tuple[int, ...]
 # Vectorized formats with the channels split into vectors of k, kept innermost (TensorFormat names).

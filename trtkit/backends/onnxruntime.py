@@ -46,7 +46,7 @@ _SOURCE_LOCATION = re.compile(r"/\S*onnxruntime_src/\S+:\d+ [^(]*\(.*?\) ")
 _ML_DTYPES = {"tensor(bfloat16)": "bfloat16", "tensor(float8e4m3fn)": "float8_e4m3fn"}
 # --verbose/--quiet -> ORT's log severity (0 verbose, 1 info, 2 warning, 3 error, 4 fatal). Its errors
 # (multi-line, coloured) repeat what the exception says, which trtkit turns into one line: shown with --verbose.
-_SEVERITY = {-2: 4, -1: 4, 0: 4, 1: 2, 2: 1}
+SEVERITY = {-2: 4, -1: 4, 0: 4, 1: 2, 2: 1}
 
 
 def numpy_dtype(onnx_type: str, where: str) -> np.dtype:
@@ -60,7 +60,7 @@ def numpy_dtype(onnx_type: str, where: str) -> np.dtype:
     raise TrtkitError(f"{where} has type {onnx_type}; trtkit runs models whose inputs and outputs are tensors")
 
 
-def _ort_message(error: Exception) -> str:
+def ort_message(error: Exception) -> str:
     """``[ONNXRuntimeError] : 7 : INVALID_PROTOBUF : Load model ... failed`` -> its last part, one line, without
     the C++ source location and function signature ONNX Runtime puts before its words."""
     text = " ".join(str(error).split())
@@ -111,14 +111,14 @@ class OnnxRuntimeBackend(Backend):
             )
         options = ort.SessionOptions()
         options.intra_op_num_threads = intra_op_threads
-        options.log_severity_level = _SEVERITY[max(-2, min(2, verbosity))]
+        options.log_severity_level = SEVERITY[max(-2, min(2, verbosity))]
         ort.set_default_logger_severity(options.log_severity_level)  # model loading logs through this one
         try:
             self._session: onnxruntime.InferenceSession | None = ort.InferenceSession(
                 str(self.path), options, providers=[PROVIDERS[device]]
             )
         except Exception as e:  # ONNX Runtime's exceptions derive from Exception only
-            raise TrtkitError(f"{self.path}: ONNX Runtime cannot load the model: {_ort_message(e)}") from None
+            raise TrtkitError(f"{self.path}: ONNX Runtime cannot load the model: {ort_message(e)}") from None
         self.device = device
         self.inputs = tuple(self._info(arg, "input") for arg in self._session.get_inputs())
         self.outputs = tuple(self._info(arg, "output") for arg in self._session.get_outputs())
@@ -140,7 +140,7 @@ class OnnxRuntimeBackend(Backend):
         try:
             results = self.session.run(self._output_names, dict(feeds))
         except Exception as e:
-            raise TrtkitError(f"{self.path}: ONNX Runtime failed to run: {_ort_message(e)}{_hint(e, feeds)}") from None
+            raise TrtkitError(f"{self.path}: ONNX Runtime failed to run: {ort_message(e)}{_hint(e, feeds)}") from None
         return dict(zip(self._output_names, results, strict=True))
 
     def bind(self, feeds: Mapping[str, np.ndarray]) -> Callable[[], object]:

@@ -27,7 +27,8 @@ from trtkit.data.tensors import format_shape as fmt
 from trtkit.platform import cuda
 from trtkit.platform.errors import TrtkitError
 from trtkit.platform.files import read_bytes
-from trtkit.platform.trt import Flavour, load
+from trtkit.platform.flavours import Flavour
+from trtkit.platform.trt import load
 
 if TYPE_CHECKING:
     import tensorrt as trt

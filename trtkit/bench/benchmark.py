@@ -24,6 +24,7 @@ from trtkit.backends.plans import PlanLoading
 from trtkit.bench.options import BenchOptions
 from trtkit.bench.stats import Summary, summarize
 from trtkit.bench.trace import BenchRun
+from trtkit.data.accuracy import TensorAccuracy
 from trtkit.data.examples import BUNDLED_MODEL
 from trtkit.platform import log
 from trtkit.platform.errors import Interrupted, TrtkitError, UsageError
@@ -66,6 +67,7 @@ class BenchResult:
     generation: int | None = None  # trtexec generation of the flavour (10 or 11); None for host-timed backends
     banner: list[str] = field(default_factory=list)  # trtexec's System and Inference Options blocks
     hints: Mapping[str, str] | None = None  # the flavour's trtexec advice after the summary (None: trtexec 10's)
+    accuracy: list[TensorAccuracy] = field(default_factory=list)  # --loadRefOutputs: checked before timing
     interrupted: bool = False  # Ctrl-C: the summary covers the queries that completed; nothing was exported
 
 
@@ -196,6 +198,11 @@ def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
         log.info(f"Model: {path} on {backend.name} ({'device' if device else 'host'}-timed)")
         options, defaults = resolve_for(backend, options)
         feeds = make_feeds(backend, model)
+        accuracy = []
+        if options.accuracy is not None and options.accuracy.enabled:
+            from trtkit.backends.validation import check_backend
+
+            accuracy = check_backend(backend, options.accuracy, model.shapes)  # trtexec: the first iterations
         log.info("Starting inference")
         run = measure(backend, feeds, options)
         name = backend.name
@@ -210,7 +217,8 @@ def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
     banner = system_lines(model.device) + inference_lines(options, generation, model.shapes, model.load_inputs,
                                                           model.use_profile)
     result = BenchResult(path, name, device, {k: tuple(np.shape(v)) for k, v in feeds.items()}, run, summary, options,
-                         generation, banner, defaults.hints if defaults is not None else None, run.interrupted)
+                         generation, banner, defaults.hints if defaults is not None else None, accuracy,
+                         run.interrupted)
     if not run.interrupted:  # a partial run is reported, never exported as if it were the asked-for one
         write_exports(result, options)
     return result

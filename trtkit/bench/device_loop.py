@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from trtkit.backends.tensorrt import TensorRTBackend
     from trtkit.bench.options import BenchOptions
-    from trtkit.platform.trt import Flavour
+    from trtkit.platform.flavours import Flavour
 
 
 def _loop(streams: list[Iteration], iterations: int, max_ms: float, warm_up_ms: float, sleep_ms: float = 0.0,

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import gc
 import math
+import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -111,13 +113,10 @@ def _run_streams(calls: list[Callable[[], object]], iterations: int, duration_s:
                 errors.append(e)
 
         threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(len(calls))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            try:
-                t.join()
-            except KeyboardInterrupt:  # the main thread waits here; the streams stop at their next query
-                stop[0] = True
+        with _stop_on_sigint(stop):
+            for t in threads:
+                t.start()
+            for t in threads:
                 t.join()
         if errors:
             raise errors[0]
@@ -125,6 +124,21 @@ def _run_streams(calls: list[Callable[[], object]], iterations: int, duration_s:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@contextmanager
+def _stop_on_sigint(stop: list[bool]) -> Iterator[None]:
+    """While streams run in threads, Ctrl-C sets ``stop[0]`` instead of raising KeyboardInterrupt in the main
+    thread: raised there, it could cut a thread's start or join short and leave a stream running inside
+    ONNX Runtime while the process exits, which aborts it ("terminate called without an active exception")."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.__setitem__(0, True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _to_trace(stamps: list[Stamps]) -> np.ndarray:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from trtkit.platform import log
 
 if TYPE_CHECKING:
+    from trtkit.data.accuracy import AccuracyOptions
     from trtkit.platform.trtexec import InferenceDefaults
 
 
@@ -38,6 +39,7 @@ class BenchOptions:
     export_profile: Path | None = None  # --exportProfile
     plot: Path | None = None  # --plot (trtkit's own)
     progress: bool = True  # progress bar on long runs (off with --quiet or no TTY)
+    accuracy: AccuracyOptions | None = None  # --loadRefOutputs/--refPair/--atol/--rtol/--accuracyAlgorithm/...
 
     @property
     def wants_outputs(self) -> bool:

@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trtkit.builder import timing_cache
 from trtkit.builder.io_formats import IOFormat, apply_io_formats
 from trtkit.builder.profiles import ProfileSpec, add_to_config, resolve
 from trtkit.builder.summary import BuildSummary, read_back
@@ -22,7 +23,8 @@ from trtkit.data.tensors import format_shape as fmt
 from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError, UsageError
 from trtkit.platform.files import check_writable, read_bytes, write_atomic
-from trtkit.platform.trt import Flavour, load
+from trtkit.platform.flavours import Flavour
+from trtkit.platform.trt import load
 from trtkit.precision.options import PrecisionOptions
 from trtkit.precision.prepare import PreparedModel, prepare
 
@@ -63,6 +65,7 @@ class BuildOptions:
     plugins_to_serialize: tuple[str, ...] = ()  # --setPluginsToSerialize: plugin libraries embedded in the plan
     device: int = 0  # --device: GPU the builder tunes on
     export_build_info: Path | None = None  # --exportBuildInfo (trtkit's: the build summary read back, JSON)
+    save_converted_onnx: Path | None = None  # --saveConvertedOnnx: the exact graph handed to the parser
     eval_data: Path | None = None  # --eval: labelled data for top-1 of the built precision next to FP32
     flavor: str | None = None  # --flavor
     verbosity: int = 0  # --verbose / --quiet
@@ -172,22 +175,6 @@ def _configure(flavour: Flavour, builder: trt.Builder, config: trt.IBuilderConfi
     return add_to_config(builder, config, profiles)
 
 
-def _load_timing_cache(config: trt.IBuilderConfig, path: Path | None) -> bool:
-    """Load --timingCacheFile when it exists (else start an empty cache that is saved after the build)."""
-    if path is None:
-        return False
-    data = read_bytes(path, "timing cache") if path.exists() else b""
-    cache: trt.ITimingCache = config.create_timing_cache(data)
-    if not config.set_timing_cache(cache, False):
-        raise TrtkitError(f"{path}: timing cache does not match this TensorRT version or GPU; delete it to rebuild")
-    return bool(data)
-
-
-def _save_timing_cache(config: trt.IBuilderConfig, path: Path) -> None:
-    cache: trt.ITimingCache = config.get_timing_cache()
-    write_atomic(path, memoryview(cache.serialize()))
-
-
 def _check(options: BuildOptions) -> None:
     if options.builder_optimization_level is not None and not 0 <= options.builder_optimization_level <= 5:
         raise UsageError(f"--builderOptimizationLevel={options.builder_optimization_level}: expected 0 to 5")
@@ -204,10 +191,12 @@ def _check(options: BuildOptions) -> None:
         raise UsageError("--excludeLeanRuntime applies to version-compatible plans; add --versionCompatible")
     if options.eval_data is not None and not options.eval_data.is_dir():
         raise UsageError(f"--eval={options.eval_data}: not a directory (MNIST IDX folder or DATA/<label>/*.png)")
-    if options.save_engine is not None and options.save_engine.resolve() == Path(options.onnx).resolve():
-        raise UsageError(f"--saveEngine={options.save_engine} would overwrite the ONNX model; choose another path")
+    for flag, target in (("--saveEngine", options.save_engine), ("--saveConvertedOnnx", options.save_converted_onnx)):
+        if target is not None and target.resolve() == Path(options.onnx).resolve():
+            raise UsageError(f"{flag}={target} would overwrite the ONNX model; choose another path")
     check_writable(("--saveEngine", options.save_engine), ("--exportLayerInfo", options.export_layer_info),
-                   ("--timingCacheFile", options.timing_cache_file))  # refused before a long build, not after it
+                   ("--timingCacheFile", options.timing_cache_file),
+                   ("--saveConvertedOnnx", options.save_converted_onnx))  # refused before a long build, not after
 
 
 def build(options: BuildOptions) -> BuildResult:
@@ -230,6 +219,10 @@ def _build(options: BuildOptions) -> BuildResult:
     trt = flavour.module
     log.info(f"{flavour} ({flavour.key})")
     prepared = prepare(path, options.precision, flavour, options.strongly_typed)
+    if options.save_converted_onnx is not None:
+        graph = prepared.onnx if prepared.onnx is not None else read_bytes(path, "ONNX model")
+        write_atomic(options.save_converted_onnx, graph)
+        log.info(f"Graph handed to the parser saved to {options.save_converted_onnx}")
     errors: list[str] = []
     logger: trt.ILogger = flavour.make_logger(options.verbosity, errors)
     builder: trt.Builder = trt.Builder(logger)
@@ -254,13 +247,12 @@ def _build(options: BuildOptions) -> BuildResult:
         log.info(f"Optimization profile {i}: {shapes}")
     config: trt.IBuilderConfig = builder.create_builder_config()
     added = _configure(flavour, builder, config, options, prepared, profiles)
-    cache_file = options.timing_cache_file
-    if cache_file is not None and not flavour.has_timing_cache:
-        log.warning(f"--timingCacheFile ignored: {flavour} has no timing cache (it tunes kernels when the engine runs)")
-        cache_file = None
-    cache_loaded = _load_timing_cache(config, cache_file)
-    if cache_loaded:
-        log.info(f"Loaded timing cache from {options.timing_cache_file}")
+    if prepared.layers is not None:
+        from trtkit.builder.layer_precisions import apply
+
+        log.info(apply(flavour, network, config, prepared.layers, path))
+    cache_file = timing_cache.usable(flavour, options.timing_cache_file)
+    cache_loaded = timing_cache.load(config, cache_file)
     summary = read_back(flavour, network, config, added, parsed)
     if options.verbosity >= 2:
         for line in summary.lines():
@@ -277,8 +269,7 @@ def _build(options: BuildOptions) -> BuildResult:
     log.info(f"Engine built in {build_time:.3f} s")
     log.info(f"Engine size: {len(plan) / (1 << 20):.2f} MiB ({len(plan)} bytes)")
     if cache_file is not None:
-        _save_timing_cache(config, cache_file)
-        log.info(f"Saved timing cache to {cache_file}")
+        timing_cache.save(config, cache_file)
     result = BuildResult(plan, str(flavour), prepared.description, network.num_layers, inputs, outputs, profiles,
                          build_time, cache_loaded, prepared=prepared, summary=summary)
     if options.export_build_info is not None:

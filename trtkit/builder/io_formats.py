@@ -5,7 +5,7 @@ Both trtexec spellings are taken on every flavour: trtexec 10's ``type:fmt[+fmt]
 graph). One value applies to every tensor; a comma list gives one per tensor in I/O order (trtexec's
 broadcastIOFormats). Formats go to ``ITensor.allowed_formats`` on every flavour; a type is set where the
 flavour lets the network change it (TensorRT 10, weakly typed) and otherwise must match the graph's type
-(trtkit.platform.trt.Flavour.set_io_type).
+(trtkit.platform.flavours.Flavour.set_io_type).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from trtkit.platform.errors import UsageError
 if TYPE_CHECKING:
     import tensorrt as trt
 
-    from trtkit.platform.trt import Flavour
+    from trtkit.platform.flavours import Flavour
 
 # trtexec's names (sampleOptions.cpp stringToValue<TensorFormats> / <DataType>) -> TensorRT enum members
 FORMATS = {

@@ -17,7 +17,7 @@ from trtkit.platform.files import write_atomic
 if TYPE_CHECKING:
     import tensorrt as trt
 
-    from trtkit.platform.trt import Flavour
+    from trtkit.platform.flavours import Flavour
 
 ENGINE_SOURCE = "engine inspector"
 NETWORK_SOURCE = "network definition (no CUDA runtime could deserialize the plan; layers are before fusion)"

@@ -4,7 +4,7 @@ options, so a flag that was parsed but never reached TensorRT shows up as the de
 
 trtexec prints the options it was given; trtkit prints (``--verbose``) and exports (``--exportBuildInfo``)
 what TensorRT was left holding. Where flavours differ (strong typing, RTX's missing hardware compatibility
-level) the :class:`~trtkit.platform.trt.Flavour` answers.
+level) the :class:`~trtkit.platform.flavours.Flavour` answers.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from trtkit.platform.files import write_atomic
 if TYPE_CHECKING:
     import tensorrt as trt
 
-    from trtkit.platform.trt import Flavour
+    from trtkit.platform.flavours import Flavour
 
 
 @dataclass

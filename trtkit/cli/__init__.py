@@ -22,21 +22,22 @@ COMMANDS = {
     "compare": ("trtkit.cli.compare", "compare", "Run the same inputs through two backends and compare outputs."),
     "eval": ("trtkit.cli.eval", "eval_", "Top-1 accuracy of a plan or ONNX model on a labelled set."),
     "inspect": ("trtkit.cli.inspect", "inspect", "A plan's writer and contents, or an ONNX model and parser support."),
+    "debug": ("trtkit.cli.debug", "debug", "debug precision: the layers that break FP16/BF16/INT8, and a keep list."),
 }
 
 # trtexec flags (trtexec 10.16 and 11.x option parsers: tests/data/trtexec_flags.json, written by
 # scripts/trtexec_flags.py from NVIDIA's sources) that no trtkit command implements: a clear message instead of
 # click's "No such option". tests/test_trtexec_flags.py keeps it exactly the difference.
 TRTEXEC_NOT_YET = frozenset(
-    "--accuracyAlgorithm --accuracyThreshold --adjustForDLA --allocationStrategy --allowGPUFallback "
+    "--adjustForDLA --allocationStrategy --allowGPUFallback "
     "--allowWeightStreaming --asyncFileReader --avgTiming --buildDLAStandalone --calibProfile --consistency "
     "--continue --cpuOnly --decomposableAttentions --directIO --distributiveIndependence --dryRun --dumpKernelText "
     "--dumpLayerInfo --dumpOptimizationProfile --dumpRawBindingsToFile --dumpRefit --enablePluginOverride "
     "--errorOnTimingCacheMiss --exposeDMA --fp8 --helpBuildRoute --ignoreParsedPluginLibs "
-    "--int4 --l2LimitForTiling --layerDeviceTypes --layerOutputTypes --layerPrecisions "
-    "--loadRefOutputs --markDebug --markUnfusedTensorsAsDebugTensors --maxShapesCalib --maxTactics --minShapesCalib "
+    "--int4 --l2LimitForTiling --layerDeviceTypes "
+    "--markDebug --markUnfusedTensorsAsDebugTensors --maxShapesCalib --maxTactics --minShapesCalib "
     "--monitorMemory --noBuilderCache --noCompilationCache --optShapesCalib --persistentCacheRatio --pi "
-    "--pluginInstanceNorm --precisionConstraints --preview --profile --refit --refitFromOnnx --refPair "
+    "--pluginInstanceNorm --preview --profile --refit --refitFromOnnx "
     "--remoteAutoTuningConfig --reportCapabilityDLA --restricted --runtimePlatform --safe --safetyPlugins "
     "--saveAllDebugTensors --saveAllEngines --saveDebugTensors --setBuildRoute --sparsity --stripAllWeights "
     "--stripWeights --tacticSources --tempdir --tempfileControls --threads --tilingOptimizationLevel --timeRefit "

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from trtkit.bench.options import BenchOptions
+from trtkit.cli.accuracy_options import accuracy_options, make_accuracy_options, raise_on_failure
 from trtkit.cli.common import flavor_option, plan_load_options, plan_loading, verbosity, verbosity_options
 from trtkit.cli.run_options import inference_switches, plan_options, plugin_options, plugin_values, switch_values
 from trtkit.platform import log
@@ -27,7 +28,7 @@ _DEFAULTS = BenchOptions()
               help="auto: plans on TensorRT, ONNX models on ONNX Runtime.")
 @click.option("--saveEngine", "save_engine", type=_OUT, help="Keep the plan built from --onnx (trtexec --saveEngine).")
 @click.option("--shapes", metavar="SPEC", help="Input shapes, e.g. input:64x1x28x28 (trtexec --shapes).")
-@click.option("--loadInputs", "load_inputs", metavar="SPEC",
+@click.option("--loadInputs", "load_inputs", metavar="SPEC", multiple=True,
               help="name:file[,...]: raw bytes as trtexec reads them, or .npy/.npz/.pb; other inputs get random "
                    "data (trtexec --loadInputs).")
 @click.option("--warmUp", "warm_up", type=click.FloatRange(min=0), default=_DEFAULTS.warm_up_ms, show_default=True,
@@ -62,11 +63,12 @@ _DEFAULTS = BenchOptions()
 @plugin_options
 @plan_options
 @plan_load_options
+@accuracy_options
 @flavor_option
 @verbosity_options
 def bench(
     model: Path | None, load_engine: Path | None, onnx: Path | None, backend: str, save_engine: Path | None,
-    shapes: str | None, load_inputs: str | None, warm_up: float, iterations: int, duration: float, avg_runs: int,
+    shapes: str | None, load_inputs: tuple[str, ...], warm_up: float, iterations: int, duration: float, avg_runs: int,
     percentile: str, inf_streams: int, dump_profile: bool, dump_output: bool, export_output: Path | None,
     export_times: Path | None, export_profile: Path | None, plot: Path | None, as_json: bool, device: int,
     use_profile: int | None, version_compatible: bool, lean_dll_path: Path | None,
@@ -124,6 +126,7 @@ def bench(
         plot=plot,
         progress=level >= 0,
         **switch_values(switches),
+        accuracy=make_accuracy_options(switches, load_inputs),
     )
     result = benchmark(model_options, options)
     from trtkit.bench.report import print_report
@@ -133,6 +136,7 @@ def bench(
         from trtkit.platform.errors import Interrupted
 
         raise Interrupted(f"after {len(result.run.trace)} queries; the summary above covers them; nothing exported")
+    raise_on_failure(result.accuracy)
 
 
 def _print_plan_version(plan: Path | None) -> None:
@@ -168,7 +172,7 @@ def _shapes(text: str | None) -> dict[str, tuple[int, ...]]:
     return parse_shape_spec(text, "--shapes") if text else {}
 
 
-def _load_inputs(text: str | None) -> dict[str, Path]:
+def _load_inputs(specs: tuple[str, ...]) -> dict[str, Path]:
     from trtkit.data.inputs import parse_load_inputs
 
-    return parse_load_inputs(text) if text else {}
+    return {name: path for spec in specs for name, path in parse_load_inputs(spec).items()}

@@ -14,6 +14,7 @@ from trtkit.cli.common import flavor_option, verbosity, verbosity_options
 from trtkit.cli.infer import PRESET_CHOICES
 from trtkit.cli.run_options import plan_options, plugin_options, plugin_values
 from trtkit.platform import log
+from trtkit.precision.layers import CONSTRAINTS, layer_options
 from trtkit.precision.options import CALIB_ALGOS, CALIB_MODES, PrecisionOptions
 
 _PATH = click.Path(path_type=Path, dir_okay=False)
@@ -36,6 +37,15 @@ _PATH = click.Path(path_type=Path, dir_okay=False)
               help="Calibration inputs to use (the first N).")
 @click.option("--calibMode", "calib_mode", type=click.Choice(CALIB_MODES), default="explicit", show_default=True,
               help="explicit: Q/DQ graph (every flavour); implicit: TensorRT 10's IInt8EntropyCalibrator2.")
+@click.option("--layerPrecisions", "layer_precisions", metavar="SPEC",
+              help="Per-layer precision: name:fp32[,...], one '*' wildcard, op:OpType:type, @FILE (trtexec). "
+                   "11.x/RTX: the FP16/BF16 conversion's keep list.")
+@click.option("--layerOutputTypes", "layer_output_types", metavar="SPEC",
+              help="Per-layer output types: name:fp32[+fp16...][,...] (trtexec).")
+@click.option("--precisionConstraints", "precision_constraints", type=click.Choice(CONSTRAINTS),
+              help="prefer (trtkit's default when per-layer flags are given), obey, or none (ignore them) (trtexec).")
+@click.option("--saveConvertedOnnx", "save_converted_onnx", type=_PATH,
+              help="Write the exact ONNX graph handed to the parser (converted, quantized or original).")
 @click.option("--preprocess", "preset", type=click.Choice(PRESET_CHOICES), default="auto", show_default=True,
               help="Preprocessing of calibration and --eval images (as trtkit infer).")
 @click.option("--eval", "eval_data", type=click.Path(path_type=Path, file_okay=False),
@@ -73,7 +83,9 @@ _PATH = click.Path(path_type=Path, dir_okay=False)
 @verbosity_options
 def build(
     onnx: Path, save_engine: Path | None, fp16: bool, bf16: bool, int8: bool, best: bool, calib: Path | None,
-    calib_cache: Path | None, calib_algo: str | None, calib_samples: int, calib_mode: str, preset: str,
+    calib_cache: Path | None, calib_algo: str | None, calib_samples: int, calib_mode: str,
+    layer_precisions: str | None, layer_output_types: str | None, precision_constraints: str | None,
+    save_converted_onnx: Path | None, preset: str,
     eval_data: Path | None, no_tf32: bool,
     strongly_typed: bool, mem_pool: str | None, min_shapes: tuple[str, ...], opt_shapes: tuple[str, ...],
     max_shapes: tuple[str, ...], timing_cache: Path | None, opt_level: int | None, max_aux_streams: int | None,
@@ -99,6 +111,7 @@ def build(
     precision = PrecisionOptions(
         fp16=fp16, bf16=bf16, int8=int8, best=best, calib=calib, calib_cache=calib_cache, calib_algo=calib_algo,
         calib_samples=calib_samples, calib_mode=calib_mode, preprocess=PreprocessOptions(preset=preset),
+        layers=layer_options(layer_precisions, layer_output_types, precision_constraints),
     )
     options = BuildOptions(
         onnx=onnx,
@@ -121,6 +134,7 @@ def build(
         dynamic_plugins=dynamic_plugins,
         device=device,
         export_build_info=export_build_info,
+        save_converted_onnx=save_converted_onnx,
         **io,
         flavor=flavor,
         verbosity=level,

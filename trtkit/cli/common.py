@@ -32,7 +32,7 @@ def flavor_option(f: F) -> F:
 
 
 def verbosity(verbose: bool, quiet: bool) -> int:
-    """The level trtkit.platform.trt.Flavour.make_logger takes: -1 quiet, 0 default, 2 verbose."""
+    """The level trtkit.platform.flavours.Flavour.make_logger takes: -1 quiet, 0 default, 2 verbose."""
     if verbose and quiet:
         raise click.UsageError("--verbose and --quiet contradict each other; give one")
     return 2 if verbose else (-1 if quiet else 0)

@@ -23,7 +23,8 @@ from trtkit.platform import log
 @click.option("--batch", type=click.IntRange(min=1), default=100, show_default=True,
               help="Samples per run where the model's batch dimension is dynamic.")
 @click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True,
-              help="auto: .onnx runs on ONNX Runtime, anything else is a TensorRT plan.")
+              help="auto: .onnx runs on ONNX Runtime (FP16/BF16/INT8 graphs on reference: each tensor stored "
+              "in its declared type), anything else is a TensorRT plan.")
 @click.option("--preprocess", "preset", type=click.Choice(PRESET_CHOICES), default="auto", show_default=True,
               help="Image preset (as `trtkit infer`); auto: unit p/255 for MNIST IDX (white on black), else "
               "invert for 1-channel and imagenet for 3-channel inputs.")

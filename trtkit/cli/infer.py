@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
+from trtkit.cli.accuracy_options import accuracy_options, make_accuracy_options, raise_on_failure
 from trtkit.cli.common import flavor_option, plan_load_options, plan_loading, verbosity, verbosity_options
 from trtkit.cli.run_options import plan_options
 from trtkit.platform import log
@@ -16,7 +17,7 @@ from trtkit.platform import log
 F = TypeVar("F", bound=Callable[..., object])
 # The choices, spelled here so that --help needs neither numpy nor the preprocessing module.
 PRESET_CHOICES = ("auto", "invert", "unit", "signed", "imagenet", "caffe", "none")
-BACKEND_CHOICES = ("auto", "tensorrt", "onnxruntime")
+BACKEND_CHOICES = ("auto", "tensorrt", "onnxruntime", "reference")
 
 
 def _floats(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[float, ...] | None:
@@ -89,7 +90,8 @@ def make_input_options(files: tuple[str, ...], kwargs: dict[str, Any]) -> Any:
 @click.argument("inputs", nargs=-1, type=click.Path())
 @input_options
 @click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True,
-              help="auto: .onnx runs on ONNX Runtime, anything else is a TensorRT plan.")
+              help="auto: .onnx runs on ONNX Runtime (FP16/BF16/INT8 graphs on reference: each tensor stored "
+              "in its declared type), anything else is a TensorRT plan.")
 @click.option("--topk", type=click.IntRange(min=1), default=3, show_default=True, help="Classes listed per sample.")
 @click.option("--softmax/--no-softmax", default=True, show_default=True,
               help="Softmax over 2-D [N, C] score outputs (off when the model already outputs probabilities).")
@@ -100,6 +102,7 @@ def make_input_options(files: tuple[str, ...], kwargs: dict[str, Any]) -> Any:
               help="Print the raw outputs as trtkit bench does (trtexec --dumpOutput).")
 @plan_options
 @plan_load_options
+@accuracy_options
 @flavor_option
 @verbosity_options
 def infer(model: Path, inputs: tuple[str, ...], backend: str, topk: int, softmax: bool, as_json: bool,
@@ -115,6 +118,7 @@ def infer(model: Path, inputs: tuple[str, ...], backend: str, topk: int, softmax
 
     level = verbosity(verbose, quiet)
     log.set_verbosity(level)
+    accuracy = make_accuracy_options(kwargs, kwargs["load_inputs"])
     options = InferOptions(
         model=model,
         inputs=make_input_options(inputs, kwargs),
@@ -127,6 +131,7 @@ def infer(model: Path, inputs: tuple[str, ...], backend: str, topk: int, softmax
         verbosity=level,
         device=device,
         use_profile=use_profile,
+        accuracy=accuracy,
     )
     result = run_infer(options)
     click.echo(result.to_json() if as_json else result.to_text(level))
@@ -134,3 +139,4 @@ def infer(model: Path, inputs: tuple[str, ...], backend: str, topk: int, softmax
         from trtkit.bench.report import output_lines
 
         click.echo("\n".join(f"[I] {line}" for line in output_lines(result.outputs)), err=as_json)
+    raise_on_failure(result.accuracy)

@@ -246,7 +246,10 @@ def _load_named(infos: Mapping[str, TensorInfo], name: str, path: Path) -> np.nd
 
 
 def _conform(array: np.ndarray, info: TensorInfo, path: Path) -> np.ndarray:
-    """Check the shape against the input (and --shapes); cast within a kind (float64 -> float32)."""
+    """Check the shape against the input (and --shapes); cast within a kind (float64 -> float32). An empty
+    array (0 samples) is refused: it would run nothing and report success."""
+    if array.size == 0:
+        raise TrtkitError(f"{path}: array for input {info.name!r} is empty (shape {fmt(array.shape)}); nothing to run")
     if not fits(array.shape, info.shape):
         raise TrtkitError(
             f"{path}: array for input {info.name!r} has shape {fmt(array.shape)}, the input takes {fmt(info.shape)}"

@@ -165,9 +165,6 @@ def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
         if array.dtype.kind in "OUSMm":
             member = f" member {key!r}" if key else ""
             raise TrtkitError(f"{path}:{member} holds {array.dtype} data; trtkit reads numeric and boolean arrays")
-        if array.size == 0:
-            member = f" member {key!r}" if key else ""
-            raise TrtkitError(f"{path}:{member} is empty (shape {array.shape}); nothing to run")
     return arrays
 
 

@@ -18,7 +18,7 @@ import contextlib
 import inspect
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import onnx
 
     from trtkit.data.preprocess import PreprocessOptions
-    from trtkit.platform.trt import Flavour
+    from trtkit.platform.flavours import Flavour
     from trtkit.precision.options import PrecisionOptions
 
 QUANTIZED_OPS = ("Conv", "ConvTranspose", "Gemm", "MatMul")
@@ -99,6 +99,8 @@ def _array_samples(source: Path, target: TensorInfo) -> np.ndarray:
     if len(arrays) > 1 and target.name not in arrays:
         raise TrtkitError(f"{source}: holds {', '.join(arrays)}; none is named {target.name!r} (the model's input)")
     array = arrays.get(target.name, next(iter(arrays.values())))
+    if array.size == 0:
+        raise TrtkitError(f"{source}: --calib array is empty (shape {array.shape}); nothing to calibrate on")
     if array.ndim == len(target.shape) - 1:
         array = array[None]
     fixed = [(got, want) for got, want in zip(array.shape[1:], target.shape[1:], strict=False) if want > 0]
@@ -172,8 +174,9 @@ def pre_process(model: onnx.ModelProto) -> onnx.ModelProto:
         return onnx.load(str(path))
 
 
-def quantize_graph(model: onnx.ModelProto, table: CalibrationTable) -> bytes:
-    """The Q/DQ graph for ``model`` with activation ranges from ``table`` (weights: per-channel, from the weights)."""
+def quantize_graph(model: onnx.ModelProto, table: CalibrationTable, exclude: Sequence[str] = ()) -> bytes:
+    """The Q/DQ graph for ``model`` with activation ranges from ``table`` (weights: per-channel, from the weights);
+    the nodes named in ``exclude`` stay FP32 (a --layerPrecisions keep list)."""
     from onnxruntime import quantization as q
 
     if "calibration_cache_path" not in inspect.signature(q.quantize_static).parameters:
@@ -191,6 +194,7 @@ def quantize_graph(model: onnx.ModelProto, table: CalibrationTable) -> bytes:
         q.quantize_static(model, output, None, quant_format=q.QuantFormat.QDQ, op_types_to_quantize=list(QUANTIZED_OPS),
                           per_channel=True, activation_type=q.QuantType.QInt8, weight_type=q.QuantType.QInt8,
                           calibrate_method=q.CalibrationMethod.MinMax, extra_options=options,
+                          nodes_to_exclude=list(exclude),
                           calibration_cache_path=cache)
         return output.read_bytes()
 
@@ -238,10 +242,14 @@ def _for_model(table: CalibrationTable, model: onnx.ModelProto, path: Path | Non
     return CalibrationTable(table.algorithm, kept, table.version)
 
 
-def quantize(onnx_path: Path, options: PrecisionOptions, flavour: Flavour) -> tuple[bytes, str]:
-    """--int8, explicit: the Q/DQ graph trtkit hands TensorRT, and how its ranges were obtained."""
+def quantize(onnx_path: Path, options: PrecisionOptions, flavour: Flavour,
+             strongly_typed: bool = True) -> tuple[bytes, str]:
+    """--int8, explicit: the Q/DQ graph trtkit hands TensorRT, and how its ranges were obtained. Strongly
+    typed, nodes that --layerPrecisions/--layerOutputTypes give fp32 are left out of quantization."""
     from trtkit.precision.convert import load_model
+    from trtkit.precision.layers import fp32_nodes, name_nodes
 
-    model = pre_process(load_model(onnx_path))
+    model = name_nodes(pre_process(load_model(onnx_path)))
     table, how = calibration_table(model, model_input(model, onnx_path), options, flavour)
-    return quantize_graph(model, table), how
+    exclude = fp32_nodes(model, options.layers) if strongly_typed and options.layers.active else []
+    return quantize_graph(model, table, exclude), how + (f", {len(exclude)} nodes kept FP32" if exclude else "")

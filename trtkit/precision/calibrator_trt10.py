@@ -21,7 +21,7 @@ from trtkit.platform.files import read_bytes, write_atomic
 if TYPE_CHECKING:
     import tensorrt as trt
 
-    from trtkit.platform.trt import Flavour
+    from trtkit.platform.flavours import Flavour
     from trtkit.precision.options import PrecisionOptions
 
 TRT_FLAVOURS = ("tensorrt10",)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError
+from trtkit.precision.layers import name_nodes, node_name
 
 if TYPE_CHECKING:
     import onnx
@@ -29,12 +30,12 @@ KEEP_FP32_OPS = (
 def load_model(onnx_path: Path) -> onnx.ModelProto:
     """The model as the converters want it: opset >= 13 (ONNX's version converter upgrades older models such
     as the zoo's opset-8 MNIST) and initializers that are not also listed as graph inputs (IR 3 style), which
-    would otherwise keep their FP32 input type after conversion."""
+    would otherwise keep their FP32 input type after conversion; every node named (per-layer rules name them)."""
     import onnx
 
-    from trtkit.platform.files import check_readable
+    from trtkit.data.models import check_onnx_model
 
-    check_readable(onnx_path, "ONNX model")
+    check_onnx_model(onnx_path)
     try:
         model = onnx.load(str(onnx_path))
     except Exception as e:  # protobuf's DecodeError and onnx's own errors share no base class
@@ -48,7 +49,7 @@ def load_model(onnx_path: Path) -> onnx.ModelProto:
     del model.graph.input[:]
     model.graph.input.extend(graph_inputs)
     model.ir_version = max(model.ir_version, onnx.helper.find_min_ir_version_for(model.opset_import, True))
-    return model
+    return name_nodes(model)
 
 
 def _convert_opset(model: onnx.ModelProto, opset: int, where: Path | str) -> onnx.ModelProto:
@@ -60,18 +61,34 @@ def _convert_opset(model: onnx.ModelProto, opset: int, where: Path | str) -> onn
         raise TrtkitError(f"{where}: ONNX's version converter cannot bring the model to opset {opset}: {e}") from None
 
 
-def convert_float(model: onnx.ModelProto, precision: str) -> bytes:
-    """FP16 or BF16 graph with FP32 inputs/outputs and :data:`KEEP_FP32_OPS` left in FP32."""
+def default_keep_ops() -> tuple[str, ...]:
+    """Op types the conversion leaves in FP32 unless a --layerPrecisions rule says otherwise."""
+    from onnxconverter_common import float16
+
+    return (*float16.DEFAULT_OP_BLOCK_LIST, *KEEP_FP32_OPS)
+
+
+def convert_float(model: onnx.ModelProto, precision: str, blocked: set[str] | None = None) -> bytes:
+    """FP16 or BF16 graph with FP32 inputs/outputs and the nodes named in ``blocked`` (by default those of
+    :func:`default_keep_ops`; :func:`trtkit.precision.layers.blocked_nodes` for per-layer rules) computed
+    and stored in FP32 (:mod:`trtkit.precision.keep_fp32`)."""
     try:
+        from onnx import TensorProto
         from onnxconverter_common import float16
     except ImportError:
         raise TrtkitError(
             f"--{precision} on a strongly typed flavour converts the ONNX graph and needs onnxconverter-common: "
             "pip install 'trtkit[precision]'"
         ) from None
+    from trtkit.precision.keep_fp32 import keep_fp32_storage
+
+    if blocked is None:
+        ops = set(default_keep_ops())
+        blocked = {node_name(n) for n in model.graph.node if n.op_type in ops}
     originals = {i.name: i for i in model.graph.initializer}
-    blocked = [*float16.DEFAULT_OP_BLOCK_LIST, *KEEP_FP32_OPS]
-    converted = float16.convert_float_to_float16(model, keep_io_types=True, op_block_list=blocked)
+    converted = float16.convert_float_to_float16(model, keep_io_types=True, op_block_list=[],
+                                                 node_block_list=sorted(blocked))
+    converted = keep_fp32_storage(converted, blocked, TensorProto.FLOAT16)
     if precision == "bf16":
         converted = _relabel_bfloat16(converted, originals)
     return converted.SerializeToString()

@@ -3,11 +3,12 @@ the CLI, so it imports nothing heavy."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trtkit.platform.errors import UsageError
+from trtkit.precision.layers import LayerPrecisions
 
 if TYPE_CHECKING:
     from trtkit.data.preprocess import PreprocessOptions
@@ -30,7 +31,7 @@ class PrecisionOptions:
     calib_samples: int = 500  # --calibSamples: how many calibration inputs to use
     calib_mode: str = "explicit"  # --calibMode explicit (Q/DQ, every flavour) | implicit (TensorRT 10 calibrator)
     preprocess: PreprocessOptions | None = None  # --preprocess ... for calibration images (as `trtkit infer`)
-
+    layers: LayerPrecisions = field(default_factory=LayerPrecisions)  # --layerPrecisions --layerOutputTypes ...
 
 
 def check(options: PrecisionOptions) -> None:

@@ -1,5 +1,6 @@
-"""The accuracy a reduced precision costs (``trtkit build --eval``): the FP32 model next to the graph trtkit
-hands TensorRT, on the same labelled set."""
+"""The accuracy a reduced precision costs (``trtkit build --eval``): the FP32 model on ONNX Runtime next to the
+graph trtkit hands TensorRT on the reference backend (every tensor stored in its declared type, as TensorRT's
+strongly typed kernels store them), on the same labelled set."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from trtkit.tasks.eval import EvalResult, run_eval
 
 @dataclass
 class PrecisionComparison:
-    """FP32 accuracy next to the accuracy of the graph trtkit hands TensorRT (both on ONNX Runtime)."""
+    """FP32 accuracy (ONNX Runtime) next to the accuracy of the graph trtkit hands TensorRT (reference backend)."""
 
     precision: str
     reference: EvalResult
@@ -30,12 +31,13 @@ class PrecisionComparison:
         return None if self.reduced is None else self.reduced.accuracy - self.reference.accuracy
 
     def summary(self) -> str:
-        head = f"Accuracy on {self.reference.data}, {self.reference.count} samples (ONNX Runtime): "
-        fp32 = f"FP32 {self.reference.accuracy:.2f}%"
+        head = f"Accuracy on {self.reference.data}, {self.reference.count} samples: "
+        fp32 = f"FP32 {self.reference.accuracy:.2f}% (ONNX Runtime)"
         if self.reduced is None:
             return f"{head}{fp32}; {self.precision}: not measured ({self.note})"
         note = f" ({self.note})" if self.note else ""
-        return f"{head}{fp32}, {self.precision} {self.reduced.accuracy:.2f}% ({self.delta:+.2f} points){note}"
+        reduced = f"{self.precision} {self.reduced.accuracy:.2f}% (reference backend, tensors stored {self.precision})"
+        return f"{head}{fp32}, {reduced}, {self.delta:+.2f} points{note}"
 
 
 def compare_precisions(
@@ -47,22 +49,22 @@ def compare_precisions(
     limit: int | None = None,
     preprocess_options: PreprocessOptions | None = None,
 ) -> PrecisionComparison:
-    """Evaluate the FP32 model and the converted/quantized graph of ``prepared`` through ONNX Runtime (a plan
-    cannot run without a GPU). On TensorRT 10's weak typing, FP16 flags are estimated with the strongly typed
-    FP16 conversion; BF16 and implicit INT8 cannot be measured on ONNX Runtime's CPU kernels."""
+    """Evaluate the FP32 model on ONNX Runtime and the converted/quantized graph of ``prepared`` on the
+    reference backend (a plan cannot run without a GPU). On TensorRT 10's weak typing, FP16/BF16 flags are
+    estimated with the strongly typed conversion; implicit INT8 scales exist only inside TensorRT's build."""
     from trtkit.precision.convert import convert_float, load_model
 
     precision = prepared.description.split(" (")[0]
     graph, note = prepared.onnx, ""
     if graph is None and prepared.calibrator is not None:
         note = "TensorRT computes implicit INT8 scales during the build"
-    elif graph is None and "fp16" in prepared.builder_flags:
-        graph = convert_float(load_model(original_onnx), "fp16")
-        precision, note = "FP16", "estimated on the strongly typed FP16 graph; weak typing picks per layer"
+    elif graph is None and prepared.builder_flags:
+        precision = next(p for p in ("fp16", "bf16") if p in prepared.builder_flags)
+        graph = convert_float(load_model(original_onnx), precision)
+        precision = precision.upper()
+        note = f"estimated on the strongly typed {precision} graph; weak typing picks per layer"
     elif graph is None:
-        note = "nothing to compare" if not prepared.builder_flags else "ONNX Runtime on CPU has no BF16 kernels"
-    elif _has_bfloat16(graph):
-        graph, note = None, "ONNX Runtime on CPU has no BF16 kernels"
+        note = "nothing to compare"
     dataset = load_labelled(data, split, limit)
     with open_backend(original_onnx, "onnxruntime") as backend:
         reference = run_eval(backend, original_onnx, dataset, preprocess_options)
@@ -72,15 +74,9 @@ def compare_precisions(
         path = Path(tmp) / f"{original_onnx.stem}.{precision.lower()}.onnx"
         path.write_bytes(graph)
         try:
-            with open_backend(path, "onnxruntime") as backend:
+            with open_backend(path, "reference") as backend:
                 reduced = run_eval(backend, original_onnx, dataset, preprocess_options)
         except TrtkitError as e:  # name the scratch graph by where it came from, not by its temporary path
             raise TrtkitError(str(e).replace(str(path), f"the {precision} graph of {original_onnx}")) from None
     return PrecisionComparison(precision, reference, reduced, note)
 
-
-def _has_bfloat16(graph: bytes) -> bool:
-    import onnx
-
-    model = onnx.load_model_from_string(graph)
-    return any(t.data_type == onnx.TensorProto.BFLOAT16 for t in model.graph.initializer)

@@ -2,7 +2,10 @@
 
 Polygraphy's ``run --onnxrt --trt`` is the model: defaults atol = rtol = 1e-5, and an element mismatches
 only when it exceeds both tolerances (``|c - r| > atol and |c - r| / |r| > rtol``; NaN always mismatches),
-relative errors taken against the reference with a tiny epsilon where it is 0.
+relative errors taken against the reference with a tiny epsilon where it is 0. With ``--accuracyAlgorithm``
+each output is judged instead by trtexec 11.1's metric against ``--accuracyThreshold``
+(:mod:`trtkit.data.accuracy`). ``--saveOutputs`` keeps the reference's inputs and outputs in an .npz;
+``--loadOutputs`` reuses them instead of running a reference model.
 """
 
 from __future__ import annotations
@@ -14,13 +17,16 @@ from pathlib import Path
 import numpy as np
 
 from trtkit.backends.base import Backend
+from trtkit.backends.faithful import choose_backend
 from trtkit.backends.loader import open_backend
 from trtkit.backends.plans import PlanLoading
-from trtkit.data.feeds import Feeds, InputOptions, make_runs
+from trtkit.data.accuracy import NAMES, check_metric, loss
+from trtkit.data.feeds import Feeds, InputOptions, Run, make_runs
+from trtkit.data.saved_outputs import load_outputs, save_outputs
 from trtkit.data.tensors import TensorInfo
 from trtkit.data.tensors import format_shape as fmt
 from trtkit.platform import log
-from trtkit.platform.errors import TrtkitError
+from trtkit.platform.errors import TrtkitError, UsageError
 
 EPSILON = 2.220446049250313e-16  # added to zero reference values, as Polygraphy does
 
@@ -38,6 +44,10 @@ class CompareOptions:
     plan_loading: PlanLoading = field(default_factory=PlanLoading)  # --versionCompatible, --leanDLLPath
     device: int = 0  # --device: GPU ordinal plans run on
     use_profile: int | None = None  # --useProfile: optimization profile of a multi-profile plan
+    algorithm: str | None = None  # --accuracyAlgorithm l0|l1|l2|lInf|cos (trtexec 11.1); None: Polygraphy's check
+    threshold: float = 0.0  # --accuracyThreshold: an output fails when its loss >= this
+    save_outputs: Path | None = None  # --saveOutputs (Polygraphy): the reference's inputs and outputs, .npz
+    load_outputs: Path | None = None  # --loadOutputs (Polygraphy): reuse them; ``reference`` is then that file
 
 
 @dataclass
@@ -52,10 +62,14 @@ class OutputError:
     mismatches: int  # elements beyond both tolerances
     size: int
     problem: str | None = None  # missing output or shape mismatch: no statistics
+    loss: float | None = None  # --accuracyAlgorithm's loss over all runs (None without the flag)
+    loss_failed: bool = False  # loss >= --accuracyThreshold
 
     @property
     def passed(self) -> bool:
-        return self.problem is None and self.mismatches == 0
+        if self.problem is not None:
+            return False
+        return not self.loss_failed if self.loss is not None else self.mismatches == 0
 
 
 @dataclass
@@ -77,10 +91,24 @@ class CompareResult:
                 f"max abs {e.max_abs:.6g}, max rel {e.max_rel:.6g}, mean abs {e.mean_abs:.6g}, "
                 f"{e.mismatches}/{e.size} elements beyond tolerance"
             )
+            if e.loss is not None and e.problem is None:
+                metric = NAMES[self.options.algorithm or "l0"]
+                detail += f"; {metric} loss {e.loss:.6f} (fails at >= {self.options.threshold:g})"
             lines.append(f"[{'I' if e.passed else 'E'}] {status} | {e.name} ({fmt(e.shape)}): {detail}")
         failed = [e.name for e in self.errors if not e.passed]
         lines.append(f"[E] FAILED | Mismatched outputs: {failed}" if failed else "[I] PASSED | All outputs match")
         return "\n".join(lines)
+
+    def failure(self) -> str:
+        """The one line compare exits 1 with."""
+        o = self.options
+        failed = "; ".join(f"{e.name}: {e.problem or self._figure(e)}" for e in self.errors if not e.passed)
+        limit = f"{o.algorithm} threshold {o.threshold:g}" if o.algorithm else f"atol {o.atol:g} / rtol {o.rtol:g}"
+        return f"outputs differ beyond {limit}: {failed}"
+
+    @staticmethod
+    def _figure(e: OutputError) -> str:
+        return f"loss {e.loss:.6g}" if e.loss is not None else f"max abs {e.max_abs:.3g}, max rel {e.max_rel:.3g}"
 
     def to_json(self) -> str:
         o = self.options
@@ -90,6 +118,8 @@ class CompareResult:
                 "candidate": {"model": str(o.candidate), "backend": self.backends[1]},
                 "atol": o.atol,
                 "rtol": o.rtol,
+                "accuracy_algorithm": o.algorithm,
+                "accuracy_threshold": o.threshold if o.algorithm else None,
                 "passed": self.passed,
                 "outputs": [
                     {**{k: v for k, v in vars(e).items() if k != "shape"}, "shape": list(e.shape), "passed": e.passed}
@@ -107,22 +137,45 @@ def _describe_inputs(inputs: InputOptions, samples: int, runs: int) -> str:
 
 
 def run_compare(options: CompareOptions) -> CompareResult:
-    """Run every input set through both models and collect per-output error statistics."""
+    """Run every input set through both models (or the candidate against --loadOutputs) and collect per-output
+    error statistics; --saveOutputs keeps the reference's side."""
+    if options.algorithm is not None:
+        check_metric(options.algorithm, options.threshold)
     kwargs = {"flavor": options.flavor, "verbosity": options.verbosity, "gpu": options.device,
               "profile": options.use_profile}
-    with (
-        open_backend(options.reference, "auto", **kwargs, **_plan_kwargs(options.reference, options)) as reference,
-        open_backend(options.candidate, options.candidate_backend, **kwargs,
-                     **_plan_kwargs(options.candidate, options)) as candidate,
-    ):
-        feeds = make_runs(_common_inputs(reference, candidate, options.candidate), options.inputs, random=True)
-        expected = [reference.run(run.feeds) for run in feeds.runs]
-        got = [candidate.run(_cast(candidate, run.feeds)) for run in feeds.runs]
-        backends = (reference.name, candidate.name)
+    candidate_backend = choose_backend(options.candidate, options.candidate_backend)
+    if options.load_outputs is not None:
+        if options.inputs.files or options.inputs.load_inputs:
+            raise UsageError("--loadOutputs brings the inputs that made the reference; drop the input files")
+        saved = load_outputs(options.load_outputs)
+        with open_backend(options.candidate, candidate_backend, **kwargs,
+                          **_plan_kwargs(options.candidate, options)) as candidate:
+            expected = [outputs for _, outputs in saved]
+            got = [candidate.run(_cast(candidate, inputs)) for inputs, _ in saved]
+            backends = ("saved", candidate.name)
+        feeds = Feeds([Run(inputs, [f"{options.load_outputs}#{i}"], 0) for i, (inputs, _) in enumerate(saved)])
+    else:
+        with (
+            open_backend(options.reference, choose_backend(options.reference, "auto"), **kwargs,
+                         **_plan_kwargs(options.reference, options)) as reference,
+            open_backend(options.candidate, candidate_backend, **kwargs,
+                         **_plan_kwargs(options.candidate, options)) as candidate,
+        ):
+            feeds = make_runs(_common_inputs(reference, candidate, options.candidate), options.inputs, random=True)
+            expected = [reference.run(run.feeds) for run in feeds.runs]
+            got = [candidate.run(_cast(candidate, run.feeds)) for run in feeds.runs]
+            backends = (reference.name, candidate.name)
+    if options.save_outputs is not None:
+        save_outputs(options.save_outputs, [(run.feeds, out) for run, out in zip(feeds.runs, expected, strict=True)])
+        log.info(f"Reference inputs and outputs saved to {options.save_outputs}")
     samples = sum(len(r.sources) for r in feeds.runs)
     log.info(f"Reference: {options.reference} ({backends[0]}); candidate: {options.candidate} ({backends[1]})")
-    log.info(f"Inputs: {_describe_inputs(options.inputs, samples, len(feeds.runs))}")
-    log.info(f"Tolerances: atol {options.atol:g}, rtol {options.rtol:g} (an element fails when it exceeds both)")
+    saved_inputs = f"the {len(feeds.runs)} run(s) saved in {options.load_outputs}" if options.load_outputs else None
+    log.info(f"Inputs: {saved_inputs or _describe_inputs(options.inputs, samples, len(feeds.runs))}")
+    if options.algorithm is None:
+        log.info(f"Tolerances: atol {options.atol:g}, rtol {options.rtol:g} (an element fails when it exceeds both)")
+    else:
+        log.info(f"Accuracy: {NAMES[options.algorithm]} loss per output, fails at >= {options.threshold:g} (trtexec)")
     names = list(expected[0])
     errors = [_errors(name, [e[name] for e in expected], [g.get(name) for g in got], options) for name in names]
     return CompareResult(options, backends, feeds, errors)
@@ -183,4 +236,10 @@ def _errors(
         max_abs = float(np.maximum(max_abs, absdiff.max(initial=0.0)))  # NaN propagates: NaN is reported
         max_rel = float(np.maximum(max_rel, reldiff.max(initial=0.0)))
         total_abs += float(absdiff.sum())
-    return OutputError(name, shape, max_abs, max_rel, total_abs / size if size else 0.0, mismatches, size)
+    result = OutputError(name, shape, max_abs, max_rel, total_abs / size if size else 0.0, mismatches, size)
+    if options.algorithm is not None:
+        actual = np.concatenate([np.ravel(c) for c in got if c is not None])
+        value = loss(actual, np.concatenate([np.ravel(r) for r in expected]), options.algorithm, options.atol,
+                     options.rtol)  # fmt: skip
+        result.loss, result.loss_failed = value, bool(value >= options.threshold)
+    return result

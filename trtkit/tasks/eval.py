@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from trtkit.backends.base import Backend
+from trtkit.backends.faithful import choose_backend
 from trtkit.backends.loader import open_backend
 from trtkit.data.labelled import LabelledSet, batches_of, load_labelled, pipeline_for
 from trtkit.data.preprocess import PreprocessOptions
@@ -160,7 +161,8 @@ def evaluate(options: EvalOptions) -> EvalResult:
     if options.limit is not None and options.limit < 1:
         raise UsageError(f"--limit={options.limit}: expected a positive number")
     dataset = load_labelled(options.data, options.split, options.limit)
-    with open_backend(options.model, options.backend, flavor=options.flavor, verbosity=options.verbosity,
+    backend_name = choose_backend(options.model, options.backend)
+    with open_backend(options.model, backend_name, flavor=options.flavor, verbosity=options.verbosity,
                       gpu=options.device, profile=options.use_profile) as backend:
         return run_eval(backend, options.model, dataset, options.preprocess, options.batch)
 

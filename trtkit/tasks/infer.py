@@ -13,8 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from trtkit.backends.base import Backend
+from trtkit.backends.faithful import choose_backend
 from trtkit.backends.loader import open_backend
 from trtkit.backends.plans import PlanLoading
+from trtkit.backends.validation import check_backend
+from trtkit.data.accuracy import AccuracyOptions, TensorAccuracy
 from trtkit.data.examples import SAMPLES, sample_images
 from trtkit.data.feeds import Feeds, InputOptions, Run, make_runs
 from trtkit.data.postprocess import Prediction, classify, export_outputs, format_prediction, is_class_scores
@@ -37,6 +40,7 @@ class InferOptions:
     verbosity: int = 0  # --verbose 2 / --quiet -1
     device: int = 0  # --device: GPU ordinal a plan runs on
     use_profile: int | None = None  # --useProfile: optimization profile of a multi-profile plan
+    accuracy: AccuracyOptions = field(default_factory=AccuracyOptions)  # --loadRefOutputs, --refPair, --atol ...
 
 
 @dataclass
@@ -50,6 +54,7 @@ class InferResult:
     predictions: list[Prediction]
     feeds: Feeds
     timings_ms: dict[str, object]
+    accuracy: list[TensorAccuracy] = field(default_factory=list)  # one per reference tensor (--loadRefOutputs)
 
     def to_json(self) -> str:
         """One JSON document: model, backend, preprocessing, predictions, output shapes and timings."""
@@ -63,6 +68,9 @@ class InferResult:
             "outputs": [{"name": n, "shape": list(a.shape), "dtype": str(a.dtype)} for n, a in self.outputs],
             "timings_ms": self.timings_ms,
         }
+        if self.accuracy:  # --loadRefOutputs: each reference tensor's loss (NaN/inf as JSON's NaN/Infinity)
+            doc["accuracy"] = [{"pair": r.pair, "tensor": r.name, "loss": r.loss, "failed": r.failed}
+                               for r in self.accuracy]  # fmt: skip
         return json.dumps(doc, indent=2)
 
     def to_text(self, verbosity: int = 0) -> str:
@@ -100,13 +108,15 @@ def run_infer(options: InferOptions) -> InferResult:
     """Open the backend, build the runs, run them, classify [N, C] score outputs, export if asked."""
     check_writable(("--exportOutput", options.export_output))
     t0 = time.perf_counter()
-    with open_backend(options.model, options.backend, flavor=options.flavor, verbosity=options.verbosity,
+    backend_name = choose_backend(options.model, options.backend)
+    with open_backend(options.model, backend_name, flavor=options.flavor, verbosity=options.verbosity,
                       gpu=options.device, profile=options.use_profile, **options.plan_loading.kwargs()) as backend:
         t1 = time.perf_counter()
         feeds = make_runs(backend.inputs, _with_samples(options.inputs, backend.inputs))
         t2 = time.perf_counter()
         results, run_ms = _run_all(backend, feeds.runs)
         name, inputs = backend.name, backend.inputs
+        accuracy = check_backend(backend, options.accuracy, options.inputs.shapes) if options.accuracy.enabled else []
     predictions = [
         prediction
         for run, outputs in zip(feeds.runs, results, strict=True)
@@ -128,7 +138,7 @@ def run_infer(options: InferOptions) -> InferResult:
         "infer": sum(run_ms),
         "runs": run_ms,
     }
-    return InferResult(options.model, name, inputs, stacked, predictions, feeds, timings)
+    return InferResult(options.model, name, inputs, stacked, predictions, feeds, timings, accuracy)
 
 
 def _run_all(backend: Backend, runs: list[Run]) -> tuple[list[dict[str, np.ndarray]], list[float]]:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from trtkit.platform.errors import TrtkitError
 from trtkit.platform.files import read_bytes
-from trtkit.platform.trt import Flavour, load
+from trtkit.platform.flavours import Flavour
+from trtkit.platform.trt import load
 
 if TYPE_CHECKING:
     import onnx

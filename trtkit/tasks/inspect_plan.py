@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from trtkit.backends.tensorrt import plan_error
 from trtkit.platform.errors import TrtkitError
 from trtkit.platform.files import read_bytes
-from trtkit.platform.trt import Flavour, load, plan_writer
+from trtkit.platform.flavours import Flavour
+from trtkit.platform.trt import load, plan_writer
 
 if TYPE_CHECKING:
     import tensorrt as trt
