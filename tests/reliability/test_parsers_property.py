@@ -20,7 +20,8 @@ from trtkit.platform.flavours import DATA_TYPES
 from trtkit.precision.calib_cache import CalibrationTable, is_cache_file
 from trtkit.precision.layers import LayerRule, format_rules, parse_rules
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FAST = settings(max_examples=150, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
 # Tensor and file names as users type them: anything printable but the quote trtexec uses to protect ':' and ','.
 NAMES = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="'"),
                 min_size=1, max_size=12).map(str.strip).filter(bool)
