@@ -28,7 +28,8 @@ from trtkit.bench.trace import BenchRun
 from trtkit.data.accuracy import TensorAccuracy
 from trtkit.data.examples import BUNDLED_MODEL
 from trtkit.platform import log
-from trtkit.platform.errors import TrtkitError, UsageError
+from trtkit.platform.errors import Interrupted, TrtkitError, UsageError
+from trtkit.platform.files import check_writable
 from trtkit.precision.options import PrecisionOptions
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ class BenchResult:
     hints: Mapping[str, str] | None = None  # the flavour's trtexec advice after the summary (None: trtexec 10's)
     accuracy: list[TensorAccuracy] = field(default_factory=list)  # --loadRefOutputs: checked before timing
     settings: dict[str, str] = field(default_factory=dict)  # what the backend was told and chose
+    interrupted: bool = False  # Ctrl-C: the summary covers the queries that completed; nothing was exported
 
 
 def check_options(options: BenchOptions) -> None:
@@ -81,12 +83,16 @@ def check_options(options: BenchOptions) -> None:
     bad = [p for p in options.percentiles if not 0.0 <= p <= 100.0]
     if bad:
         raise UsageError(f"--percentile: {bad[0]:g} is outside 0..100")
-    if options.iterations < 0 or options.duration_s < 0 or options.warm_up_ms < 0:
-        raise UsageError("--iterations, --duration and --warmUp must be >= 0")
+    if options.iterations < 0 or options.warm_up_ms < 0:
+        raise UsageError("--iterations and --warmUp must be >= 0")
+    if options.duration_s < 0 and options.duration_s != -1:
+        raise UsageError(f"--duration={options.duration_s:g}: expected seconds >= 0, or -1 to run until Ctrl-C")
     if options.plot is not None:
         from trtkit.bench.plot import check_plot_path
 
         check_plot_path(options.plot)
+    check_writable(("--exportTimes", options.export_times), ("--exportProfile", options.export_profile),
+                   ("--exportOutput", options.export_output), ("--plot", options.plot))
 
 
 def choose_model(model: ModelOptions) -> tuple[Path, bool]:
@@ -140,7 +146,13 @@ def open_bench_backend(model: ModelOptions, bench: BenchOptions | None = None) -
             plan = model.save_engine or Path(scratch) / f"{path.stem}.plan"
             if model.save_engine is None:
                 plan.write_bytes(result.plan)
-            with open_backend(plan, "tensorrt", **options) as backend:
+            try:
+                backend = open_backend(plan, "tensorrt", **options)
+            except TrtkitError as e:  # name a scratch plan by where it came from, not by its temporary path
+                if model.save_engine is not None:
+                    raise
+                raise TrtkitError(str(e).replace(str(plan), f"the plan built from {path}")) from None
+            with backend:
                 yield path, backend
         return
     precision = model.precision
@@ -249,6 +261,8 @@ def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
         log.info("Starting inference")
         run = measure(backend, feeds, options)
         name = backend.name
+    if len(run.trace) == 0 and run.interrupted:
+        raise Interrupted(f"{path}: no query completed; nothing measured, nothing exported")
     if len(run.trace) == 0:
         raise TrtkitError(f"{path}: the run recorded no timed queries; raise --iterations or --duration")
     summary = summarize(run.trace, run.walltime_ms, options.percentiles, device=device)
@@ -259,6 +273,7 @@ def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
                                                           model.use_profile)
     result = BenchResult(path, name, device, {k: tuple(np.shape(v)) for k, v in feeds.items()}, run, summary, options,
                          generation, banner, defaults.hints if defaults is not None else None, accuracy,
-                         settings)
-    export.write_exports(result, options)
+                         settings, run.interrupted)
+    if not run.interrupted:  # a partial run is reported, never exported as if it were the asked-for one
+        export.write_exports(result, options)
     return result

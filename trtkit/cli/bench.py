@@ -44,8 +44,8 @@ _DEFAULTS = BenchOptions()
               help="Run this many ms before measuring (trtexec --warmUp).")
 @click.option("--iterations", type=click.IntRange(min=0), default=_DEFAULTS.iterations, show_default=True,
               help="Run at least this many timed queries (trtexec --iterations).")
-@click.option("--duration", type=click.FloatRange(min=0), default=_DEFAULTS.duration_s, show_default=True,
-              help="And measure for at least this many seconds (trtexec --duration).")
+@click.option("--duration", type=click.FloatRange(min=-1), default=_DEFAULTS.duration_s, show_default=True,
+              help="And measure for at least this many seconds; -1 runs until Ctrl-C (trtexec --duration).")
 @click.option("--avgRuns", "avg_runs", type=click.IntRange(min=1), default=_DEFAULTS.avg_runs, show_default=True,
               help="Queries averaged per line of the trace details, shown with --verbose (trtexec --avgRuns).")
 @click.option("--percentile", default="90,95,99", show_default=True, metavar="P1,P2,...",
@@ -153,6 +153,10 @@ def bench(
     from trtkit.bench.report import print_report
 
     print_report(result, options, level, as_json)
+    if result.interrupted:
+        from trtkit.platform.errors import Interrupted
+
+        raise Interrupted(f"after {len(result.run.trace)} queries; the summary above covers them; nothing exported")
     raise_on_failure(result.accuracy)
 
 

@@ -24,6 +24,7 @@ from trtkit.data.postprocess import Prediction, classify, export_outputs, format
 from trtkit.data.tensors import TensorInfo
 from trtkit.data.tensors import format_shape as fmt
 from trtkit.platform import log
+from trtkit.platform.files import check_writable
 from trtkit.precision.options import PrecisionOptions
 
 
@@ -108,6 +109,7 @@ def _with_samples(inputs: InputOptions, infos: tuple[TensorInfo, ...]) -> InputO
 
 def run_infer(options: InferOptions) -> InferResult:
     """Open the backend, build the runs, run them, classify [N, C] score outputs, export if asked."""
+    check_writable(("--exportOutput", options.export_output))
     t0 = time.perf_counter()
     backend_name = choose_backend(options.model, options.backend)
     with open_model(options.model, backend_name, precision=options.precision, threads=options.threads,
