@@ -21,8 +21,8 @@ import onnx
 import pytest
 from helpers import cli
 
-from trtkit.bench.benchmark import BenchResult, ModelOptions, benchmark, write_exports
-from trtkit.bench.export import DURATION_KEYS, TIMES_KEYS, unjoined_profile_names
+from trtkit.bench.benchmark import BenchResult, ModelOptions, benchmark
+from trtkit.bench.export import DURATION_KEYS, TIMES_KEYS, unjoined_profile_names, write_exports
 from trtkit.bench.options import BenchOptions
 from trtkit.bench.report import summary_lines
 from trtkit.bench.stats import summarize, walltime_ms

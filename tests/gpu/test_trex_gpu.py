@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from standin_engine import mnist_input, mnist_spec
 
-from trtkit.bench.benchmark import BenchResult, write_exports
+from trtkit.bench.benchmark import BenchResult
 from trtkit.bench.device_loop import measure
-from trtkit.bench.export import unjoined_profile_names
+from trtkit.bench.export import unjoined_profile_names, write_exports
 from trtkit.bench.options import BenchOptions
 from trtkit.bench.stats import summarize
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 import numpy as np
 
@@ -17,6 +18,9 @@ class Backend(abc.ABC):
     name: str
     inputs: tuple[TensorInfo, ...]
     outputs: tuple[TensorInfo, ...]
+    # What the runtime was told and chose (threads, precision, streams...), printed in the bench report so that
+    # two runs compare knowing their settings.
+    settings: Mapping[str, str] = MappingProxyType({})
 
     @abc.abstractmethod
     def run(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -42,6 +42,7 @@ _PLAN_PROBLEMS = (
     ("cudaError 100", "cannot run here: no CUDA GPU is visible", NEED_GPU),
     (HOST_CODE_REFUSED, "embeds a lean TensorRT runtime (a --versionCompatible build), which runs code from the "
      "plan file, and trtkit runs such code only when asked", "if you trust the file, load it with --versionCompatible"),
+    ("Serialization", "is truncated or corrupt", REBUILD),  # any other failed check of the plan's contents
 )
 
 
@@ -58,11 +59,12 @@ class PlanLoading:
 
 
 def plan_error(path: Path, flavour: Flavour, errors: Sequence[str]) -> TrtkitError:
-    """One line for a plan TensorRT refused: the file, the likely cause (from the first error that names
-    one), what to do, and TensorRT's first error in its own words."""
-    causes = ((meaning, todo) for error in errors for key, meaning, todo in _PLAN_PROBLEMS if key in error)
-    meaning, todo = next(causes, ("cannot be deserialized", REBUILD))
+    """One line for a plan TensorRT refused: the file, the cause TensorRT's first error names, what to do,
+    and that error in its own words. Only the first: once deserialization failed, TensorRT's clean-up logs
+    follow-on errors (a missing CUDA driver on a machine without a GPU) that say nothing about the plan."""
     said = errors[0] if errors else "no error was logged"
+    causes = ((meaning, todo) for key, meaning, todo in _PLAN_PROBLEMS if key in said)
+    meaning, todo = next(causes, ("cannot be deserialized", REBUILD))
     return TrtkitError(f"{path}: this plan {meaning}; {todo} ({flavour}: {said})")
 
 

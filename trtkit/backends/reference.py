@@ -19,6 +19,7 @@ import numpy as np
 
 from trtkit.backends.base import Backend
 from trtkit.backends.faithful import FaithfulGraph, faithful_graph, reduced_types
+from trtkit.backends.onnxruntime import SEVERITY, ort_message
 from trtkit.data.feeds import check_feeds
 from trtkit.data.tensors import TensorInfo
 from trtkit.platform.errors import TrtkitError, UsageError
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     import onnx
     import onnxruntime
 
-_SEVERITY = {-1: 3, 0: 3, 1: 2, 2: 1}  # --verbose/--quiet -> ONNX Runtime's log severity, as its backend
 
 
 def _require() -> None:
@@ -60,14 +60,13 @@ class _Runner:
         # Off, so that no fusion or cast elimination removes a rounding pair or fuses Q/DQ into integer kernels.
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         options.intra_op_num_threads = threads
-        options.log_severity_level = _SEVERITY[max(-1, min(2, verbosity))]
+        options.log_severity_level = SEVERITY[max(-2, min(2, verbosity))]
         try:
             self.session: onnxruntime.InferenceSession = ort.InferenceSession(
                 model.SerializeToString(), options, providers=["CPUExecutionProvider"]
             )
         except Exception as e:  # ONNX Runtime's exceptions derive from Exception only
-            message = " ".join(str(e).split())
-            raise TrtkitError(f"the reference backend cannot load the rewritten graph: {message}") from None
+            raise TrtkitError(f"the reference backend cannot load the rewritten graph: {ort_message(e)}") from None
         self.outputs = list(outputs)
         types = reduced_types()
         self._narrow = {n: types[graph.declared[n]] for n in self.outputs if graph.is_reduced(n)}

@@ -19,15 +19,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from trtkit.backends.base import Backend
-from trtkit.backends.loader import BACKEND_CHOICES, ONNX_SUFFIXES, open_backend
+from trtkit.backends.loader import BACKEND_CHOICES, ONNX_SUFFIXES, open_backend, resolve_backend
 from trtkit.backends.plans import PlanLoading
+from trtkit.bench import export
 from trtkit.bench.options import BenchOptions
 from trtkit.bench.stats import Summary, summarize
 from trtkit.bench.trace import BenchRun
 from trtkit.data.accuracy import TensorAccuracy
 from trtkit.data.examples import BUNDLED_MODEL
 from trtkit.platform import log
-from trtkit.platform.errors import TrtkitError, UsageError
+from trtkit.platform.errors import Interrupted, TrtkitError, UsageError
+from trtkit.platform.files import check_writable
+from trtkit.precision.options import PrecisionOptions
 
 if TYPE_CHECKING:
     from trtkit.platform.trtexec import InferenceDefaults
@@ -39,8 +42,8 @@ class ModelOptions:
 
     engine: Path | None = None  # --loadEngine (or the MODEL argument): a TensorRT plan
     onnx: Path | None = None  # --onnx: run on ONNX Runtime, or build first with backend="tensorrt"
-    backend: str = "auto"  # --backend: auto (plan -> tensorrt, onnx -> onnxruntime), tensorrt, onnxruntime
-    save_engine: Path | None = None  # --saveEngine: keep the plan built from --onnx
+    backend: str = "auto"  # --backend: auto (plan -> tensorrt, onnx -> onnxruntime, .xml/.blob -> openvino), ...
+    save_engine: Path | None = None  # --saveEngine: keep the plan built from --onnx (OpenVINO: the compiled blob)
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # --shapes
     load_inputs: dict[str, Path] = field(default_factory=dict)  # --loadInputs
     flavor: str | None = None  # --flavor
@@ -50,6 +53,8 @@ class ModelOptions:
     dynamic_plugins: tuple[str, ...] = ()  # --dynamicPlugins: IPluginRegistry.load_library before deserializing
     verbosity: int = 0  # --verbose / --quiet
     plan_loading: PlanLoading = field(default_factory=PlanLoading)  # --versionCompatible, --leanDLLPath
+    precision: PrecisionOptions = field(default_factory=PrecisionOptions)  # --fp16 --bf16 --int8 --calib...
+    threads: int = 0  # --cpuThreads: CPU backends' thread count (0: the runtime's default)
 
 
 @dataclass
@@ -67,6 +72,8 @@ class BenchResult:
     banner: list[str] = field(default_factory=list)  # trtexec's System and Inference Options blocks
     hints: Mapping[str, str] | None = None  # the flavour's trtexec advice after the summary (None: trtexec 10's)
     accuracy: list[TensorAccuracy] = field(default_factory=list)  # --loadRefOutputs: checked before timing
+    settings: dict[str, str] = field(default_factory=dict)  # what the backend was told and chose
+    interrupted: bool = False  # Ctrl-C: the summary covers the queries that completed; nothing was exported
 
 
 def check_options(options: BenchOptions) -> None:
@@ -76,12 +83,16 @@ def check_options(options: BenchOptions) -> None:
     bad = [p for p in options.percentiles if not 0.0 <= p <= 100.0]
     if bad:
         raise UsageError(f"--percentile: {bad[0]:g} is outside 0..100")
-    if options.iterations < 0 or options.duration_s < 0 or options.warm_up_ms < 0:
-        raise UsageError("--iterations, --duration and --warmUp must be >= 0")
+    if options.iterations < 0 or options.warm_up_ms < 0:
+        raise UsageError("--iterations and --warmUp must be >= 0")
+    if options.duration_s < 0 and options.duration_s != -1:
+        raise UsageError(f"--duration={options.duration_s:g}: expected seconds >= 0, or -1 to run until Ctrl-C")
     if options.plot is not None:
         from trtkit.bench.plot import check_plot_path
 
         check_plot_path(options.plot)
+    check_writable(("--exportTimes", options.export_times), ("--exportProfile", options.export_profile),
+                   ("--exportOutput", options.export_output), ("--plot", options.plot))
 
 
 def choose_model(model: ModelOptions) -> tuple[Path, bool]:
@@ -105,32 +116,68 @@ def choose_model(model: ModelOptions) -> tuple[Path, bool]:
 
 
 @contextmanager
-def open_bench_backend(model: ModelOptions) -> Iterator[tuple[Path, Backend]]:
-    """The backend that runs the chosen model; an ONNX model with backend="tensorrt" is built first."""
+def open_bench_backend(model: ModelOptions, bench: BenchOptions | None = None) -> Iterator[tuple[Path, Backend]]:
+    """The backend that runs the chosen model: an ONNX model with backend="tensorrt" is built first (with the
+    precision flags); one on a CPU backend opens as the precision flags make it (:mod:`trtkit.builder.cpu_model`)."""
     path, is_onnx = choose_model(model)
-    if model.save_engine is not None and not (is_onnx and model.backend == "tensorrt"):
-        raise UsageError("--saveEngine keeps the plan built from --onnx with --backend tensorrt; nothing is built here")
+    kind = resolve_backend(path, model.backend)
+    if kind in ("onnxruntime", "openvino", "reference"):
+        with _open_cpu(path, kind, model, bench or BenchOptions()) as backend:
+            yield path, backend
+        return
+    if model.save_engine is not None and not is_onnx:
+        raise UsageError("--saveEngine keeps the plan built from --onnx with --backend tensorrt, or the blob OpenVINO "
+                         "compiles from .onnx/.xml; nothing is built here")
+    if model.threads:
+        raise UsageError(f"--cpuThreads={model.threads}: sets the CPU backends' threads; {path} runs on TensorRT")
     options = {"flavor": model.flavor, "verbosity": model.verbosity, "gpu": model.device,
-               "profile": model.use_profile, "plugins": (model.static_plugins, model.dynamic_plugins)}
-    if not is_onnx or model.backend == "tensorrt":
-        options.update(model.plan_loading.kwargs())
-    if is_onnx and model.backend == "tensorrt":
+               "profile": model.use_profile, "plugins": (model.static_plugins, model.dynamic_plugins),
+               **model.plan_loading.kwargs()}
+    if is_onnx:
         from trtkit.builder.builder import BuildOptions, build
         from trtkit.builder.profiles import ProfileSpec
 
         profiles = [ProfileSpec(dict(model.shapes), dict(model.shapes), dict(model.shapes))] if model.shapes else []
-        result = build(BuildOptions(onnx=path, save_engine=model.save_engine, profiles=profiles, flavor=model.flavor,
-                                    static_plugins=model.static_plugins, dynamic_plugins=model.dynamic_plugins,
-                                    device=model.device, verbosity=model.verbosity))
+        result = build(BuildOptions(onnx=path, save_engine=model.save_engine, precision=model.precision,
+                                    profiles=profiles, flavor=model.flavor, static_plugins=model.static_plugins,
+                                    dynamic_plugins=model.dynamic_plugins, device=model.device,
+                                    verbosity=model.verbosity))
         with tempfile.TemporaryDirectory(prefix="trtkit-bench-") as scratch:
             plan = model.save_engine or Path(scratch) / f"{path.stem}.plan"
             if model.save_engine is None:
                 plan.write_bytes(result.plan)
-            with open_backend(plan, "tensorrt", **options) as backend:
+            try:
+                backend = open_backend(plan, "tensorrt", **options)
+            except TrtkitError as e:  # name a scratch plan by where it came from, not by its temporary path
+                if model.save_engine is not None:
+                    raise
+                raise TrtkitError(str(e).replace(str(plan), f"the plan built from {path}")) from None
+            with backend:
                 yield path, backend
         return
-    with open_backend(path, model.backend, **options) as backend:
+    precision = model.precision
+    if any((precision.fp16, precision.bf16, precision.int8, precision.best)):
+        raise UsageError(f"{path}: a TensorRT plan's precision was fixed when it was built; precision flags apply to "
+                         "an ONNX model (--onnx)")
+    with open_backend(path, "tensorrt", **options) as backend:
         yield path, backend
+
+
+@contextmanager
+def _open_cpu(path: Path, kind: str, model: ModelOptions, bench: BenchOptions) -> Iterator[Backend]:
+    """ONNX Runtime or OpenVINO with the runtime settings the flags give; --saveEngine exports OpenVINO's blob."""
+    from trtkit.builder.cpu_model import open_model
+
+    if model.save_engine is not None and (kind != "openvino" or path.suffix.lower() == ".blob"):
+        raise UsageError(f"--saveEngine keeps the plan built from --onnx with --backend tensorrt, or the blob OpenVINO "
+                         f"compiles from .onnx/.xml; {path.name} on {kind} compiles nothing to save")
+    with open_model(path, kind, precision=model.precision, threads=model.threads, shapes=model.shapes,
+                    streams=bench.inf_streams, perf_counts=bench.dump_profile or bench.export_profile is not None,
+                    flavor=model.flavor, verbosity=model.verbosity) as backend:
+        if model.save_engine is not None:
+            backend.export(model.save_engine)  # type: ignore[attr-defined]
+            log.info(f"Compiled blob written to {model.save_engine}")
+        yield backend
 
 
 def make_feeds(backend: Backend, model: ModelOptions) -> dict[str, np.ndarray]:
@@ -173,6 +220,12 @@ def measure(backend: Backend, feeds: dict[str, np.ndarray], options: BenchOption
         from trtkit.bench.device_loop import measure as device_measure
 
         return device_measure(backend, feeds, options)
+    from trtkit.backends.openvino import OpenVINOBackend
+
+    if isinstance(backend, OpenVINOBackend):
+        from trtkit.bench.openvino_loop import measure as openvino_measure
+
+        return openvino_measure(backend, feeds, options)
     from trtkit.bench.host_loop import measure as host_measure
 
     return host_measure(backend, feeds, options)
@@ -191,12 +244,15 @@ def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
     """Measure like trtexec and write the files ``options`` asks for (--exportTimes, --exportProfile,
     --exportLayerInfo, --plot)."""
     check_options(options)
-    with open_bench_backend(model) as (path, backend):
+    with open_bench_backend(model, options) as (path, backend):
         device = is_device_timed(backend)
         log.info(f"Model: {path} on {backend.name} ({'device' if device else 'host'}-timed)")
         options, defaults = resolve_for(backend, options)
         feeds = make_feeds(backend, model)
         log_device_information(backend, device)
+        settings = dict(backend.settings)
+        if options.export_layer_info is not None and hasattr(backend, "layer_info"):  # OpenVINO
+            export.write_runtime_layer_info(backend.layer_info(), options.export_layer_info)
         accuracy = []
         if options.accuracy is not None and options.accuracy.enabled:
             from trtkit.backends.validation import check_backend
@@ -205,6 +261,8 @@ def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
         log.info("Starting inference")
         run = measure(backend, feeds, options)
         name = backend.name
+    if len(run.trace) == 0 and run.interrupted:
+        raise Interrupted(f"{path}: no query completed; nothing measured, nothing exported")
     if len(run.trace) == 0:
         raise TrtkitError(f"{path}: the run recorded no timed queries; raise --iterations or --duration")
     summary = summarize(run.trace, run.walltime_ms, options.percentiles, device=device)
@@ -214,40 +272,8 @@ def benchmark(model: ModelOptions, options: BenchOptions) -> BenchResult:
     banner = system_lines(model.device) + inference_lines(options, generation, model.shapes, model.load_inputs,
                                                           model.use_profile)
     result = BenchResult(path, name, device, {k: tuple(np.shape(v)) for k, v in feeds.items()}, run, summary, options,
-                         generation, banner, defaults.hints if defaults is not None else None, accuracy)
-    write_exports(result, options)
+                         generation, banner, defaults.hints if defaults is not None else None, accuracy,
+                         settings, run.interrupted)
+    if not run.interrupted:  # a partial run is reported, never exported as if it were the asked-for one
+        export.write_exports(result, options)
     return result
-
-
-def write_exports(result: BenchResult, options: BenchOptions) -> None:
-    """--exportTimes, --exportProfile, --exportOutput, --exportLayerInfo and --plot, each written atomically."""
-    from trtkit.bench import export
-
-    run = result.run
-    if options.export_output is not None and run.outputs is not None:
-        from trtkit.data.postprocess import export_outputs
-
-        export_outputs(options.export_output, list(run.outputs.items()))
-        log.info(f"Outputs of the last query written to {options.export_output}")
-    if options.export_times is not None:
-        export.export_times(options.export_times, run.trace, None if result.device_timed else result.backend)
-        log.info(f"Timing trace of {len(run.trace)} queries written to {options.export_times}")
-    if options.export_profile is not None:
-        if run.layer_times_ms:
-            export.export_profile(options.export_profile, run.layer_times_ms)
-            log.info(f"Per-layer profile written to {options.export_profile}")
-        else:
-            log.warning(f"--exportProfile: the {result.backend} backend recorded no layer times; nothing written")
-    if options.export_layer_info is not None and run.layer_info is not None:
-        from trtkit.builder.layer_info import write_layer_info
-
-        write_layer_info(options.export_layer_info, run.layer_info)
-        log.info(f"Layer information (engine inspector, shapes of the run) written to {options.export_layer_info}")
-        if run.layer_times_ms:
-            for name in export.unjoined_profile_names(run.layer_info, list(run.layer_times_ms)):
-                log.warning(f"--exportProfile: layer {name!r} is not in --exportLayerInfo; trex will not join it")
-    if options.plot is not None:
-        from trtkit.bench.plot import save_plot
-
-        save_plot(options.plot, run.trace, result.summary, f"{result.model.name} on {result.backend}")
-        log.info(f"Latency plot written to {options.plot}")

@@ -11,6 +11,7 @@ become the trace array after the loop, and the garbage collector is paused while
 from __future__ import annotations
 
 import gc
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
@@ -34,11 +35,13 @@ if TYPE_CHECKING:
 
 
 def _loop(streams: list[Iteration], iterations: int, max_ms: float, warm_up_ms: float, sleep_ms: float = 0.0,
-          idle_ms: float = 0.0) -> np.ndarray:
-    """trtexec's inferenceLoop; the trace of every completed iteration, warm-up included. ``sleep_ms``
+          idle_ms: float = 0.0) -> tuple[np.ndarray, bool]:
+    """trtexec's inferenceLoop; the trace of every completed iteration, warm-up included, and whether Ctrl-C
+    ended it (then the iterations in flight are drained and kept: they completed). ``sleep_ms``
     (--sleepTime) delays the start of the run; ``idle_ms`` (--idleTime) sleeps after each timed iteration."""
     rows: list[Row] = []
     start = cuda_driver.Event(True)
+    interrupted = False
     try:
         loops = [s.loop(rows, start.handle) for s in streams]
         query, sync = loops[0][:2] if len(loops) == 1 else _all(loops)
@@ -48,21 +51,24 @@ def _loop(streams: list[Iteration], iterations: int, max_ms: float, warm_up_ms: 
         start.synchronize()
         cpu_start = time.perf_counter()
         duration, skip, i = 0.0, 0, 0
-        while i < iterations + skip or duration < max_ms:
-            query()
-            computed = sync()
-            if computed > duration:
-                duration = computed
-            if duration < warm_up_ms:
-                skip += 1 if duration else 0
-            elif idle_ms:
-                time.sleep(idle_ms / 1000.0)
-            i += 1
+        try:
+            while i < iterations + skip or duration < max_ms:
+                query()
+                computed = sync()
+                if computed > duration:
+                    duration = computed
+                if duration < warm_up_ms:
+                    skip += 1 if duration else 0
+                elif idle_ms:
+                    time.sleep(idle_ms / 1000.0)
+                i += 1
+        except KeyboardInterrupt:
+            interrupted = True
         for _, _, drain in loops:
             drain()
     finally:
         start.close()
-    return _trace(rows, cpu_start)
+    return _trace(rows, cpu_start), interrupted
 
 
 def _all(loops: list[Loop]) -> tuple[Callable[[], None], Callable[[], float]]:
@@ -94,9 +100,10 @@ def _trace(rows: list[Row], cpu_start: float) -> np.ndarray:
     return trace
 
 
-def _timed(streams: list[Iteration], options: BenchOptions) -> np.ndarray:
-    """One run of the loop with the collector paused and the progress bar drawn from the clock."""
-    max_ms = options.duration_s * 1000.0 + options.warm_up_ms
+def _timed(streams: list[Iteration], options: BenchOptions) -> tuple[np.ndarray, bool]:
+    """One run of the loop with the collector paused and the progress bar drawn from the clock; --duration=-1
+    runs until Ctrl-C (trtexec)."""
+    max_ms = math.inf if options.duration_s < 0 else options.duration_s * 1000.0 + options.warm_up_ms
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -123,9 +130,8 @@ def _make_profiler(flavour: Flavour, times: dict[str, list[float]]) -> trt.IProf
 
 
 def _check(options: BenchOptions) -> None:
-    if options.iterations < 0 or options.duration_s < 0 or options.warm_up_ms < 0:
-        raise UsageError("--iterations, --duration and --warmUp must be >= 0 (trtexec's endless --duration=-1 "
-                         "is not supported)")
+    if options.iterations < 0 or (options.duration_s < 0 and options.duration_s != -1) or options.warm_up_ms < 0:
+        raise UsageError("--iterations and --warmUp must be >= 0, --duration >= 0 or -1 (run until Ctrl-C)")
     if options.inf_streams < 1:
         raise UsageError(f"--infStreams={options.inf_streams}: must be at least 1")
 
@@ -153,18 +159,18 @@ def measure(backend: TensorRTBackend, feeds: Mapping[str, np.ndarray], options: 
             elif options.use_cuda_graph:
                 for s in streams:
                     s.capture()
-            trace = _timed(streams, options)
-            if profile and not profile_in_timed_run:
-                _profile_run(streams[0], options, context, profiler)
+            trace, interrupted = _timed(streams, options)
+            if profile and not profile_in_timed_run and not interrupted:
+                interrupted = _profile_run(streams[0], options, context, profiler)
             layer_info = None
-            if options.export_layer_info is not None:
+            if options.export_layer_info is not None and not interrupted:
                 from trtkit.builder.layer_info import inspect_engine
 
                 # The context that ran, shapes set: the inspector reports the dimensions the profile measured,
                 # and the profiler and the inspector name the same engine's layers.
                 layer_info = inspect_engine(backend.flavour, backend.engine, context)
             outputs = None
-            if options.wants_outputs:
+            if options.wants_outputs and not interrupted:
                 if not streams[0].transfers:
                     streams[0].download()
                 outputs = {name: array.copy() for name, array in executions[0].outputs().items()}
@@ -174,6 +180,8 @@ def measure(backend: TensorRTBackend, feeds: Mapping[str, np.ndarray], options: 
             for s in streams:
                 s.close()
     trace = trace[trace["startComputeMs"] >= options.warm_up_ms]
+    if len(trace) == 0 and interrupted:
+        return BenchRun(trace=trace, walltime_ms=0.0, interrupted=True)
     if len(trace) == 0:
         raise TrtkitError("the benchmark completed no iteration after the warm-up; raise --iterations or --duration")
     origin = min(float(trace["startEnqMs"].min()), float(trace["startH2DMs"].min()))
@@ -182,13 +190,13 @@ def measure(backend: TensorRTBackend, feeds: Mapping[str, np.ndarray], options: 
     trace = trace[np.argsort(trace["startH2DMs"], kind="stable")]
     layer_times = {name: np.asarray(ms) for name, ms in times.items()} if profiler is not None else None
     return BenchRun(trace=trace, walltime_ms=walltime_ms(trace), layer_times_ms=layer_times, outputs=outputs,
-                    layer_info=layer_info)
+                    layer_info=layer_info, interrupted=interrupted)
 
 
 def _profile_run(stream: Iteration, options: BenchOptions, context: trt.IExecutionContext,
-                 profiler: trt.IProfiler) -> None:
+                 profiler: trt.IProfiler) -> bool:
     """trtexec's separate profile run: the same loop on the first stream, profiler attached, no graph
-    (a graph replay does not call the profiler)."""
+    (a graph replay does not call the profiler). True when Ctrl-C ended it."""
     stream.enqueue = stream.execute
     context.profiler = profiler
-    _timed([stream], options)
+    return _timed([stream], options)[1]

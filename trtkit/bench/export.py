@@ -16,11 +16,17 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from trtkit.bench.stats import LayerTimes, layer_profile, timings
+from trtkit.platform import log
 from trtkit.platform.files import write_atomic
+
+if TYPE_CHECKING:
+    from trtkit.bench.benchmark import BenchResult
+    from trtkit.bench.options import BenchOptions
 
 # trtexec exportJSONTrace keys (TensorRT 8.5 and later), in its order, and the trace field behind each.
 TIMES_KEYS = (
@@ -58,14 +64,17 @@ HOST_CLOCK = "host clock (time.perf_counter)"
 
 
 def host_times_records(trace: np.ndarray, backend: str) -> list[dict[str, object]]:
-    """Timing records of a host-timed run: trtexec's keys, host figures only, device figures null."""
+    """Timing records of a host-timed run: trtexec's keys, host figures only, device figures null. The latency
+    is the query's own host time, call to result (the same as the enqueue span for a blocking run; an
+    asynchronous OpenVINO request returns from its start call long before its result)."""
     ordered = trace[np.argsort(trace["startEnqMs"], kind="stable")]
     start, end = ordered["startEnqMs"].tolist(), ordered["endEnqMs"].tolist()
+    latency = (ordered["endComputeMs"] - ordered["startComputeMs"]).tolist()
     keys = [key for key, _ in TIMES_KEYS] + [key for key, _ in DURATION_KEYS]
     timed_by = f"{backend}, {HOST_CLOCK}"
     records = []
-    for s, e in zip(start, end, strict=True):
-        measured = {"startEnqMs": s, "endEnqMs": e, "latencyMs": e - s}
+    for s, e, ms in zip(start, end, latency, strict=True):
+        measured = {"startEnqMs": s, "endEnqMs": e, "latencyMs": ms}
         records.append({**{key: measured.get(key) for key in keys}, "timedBy": timed_by})
     return records
 
@@ -114,3 +123,42 @@ def unjoined_profile_names(layer_info: dict[str, object], profile_names: list[st
     if len(kept) == len(rows):
         return [name for name, row in zip(kept, rows, strict=True) if name != row]
     return [name for name in kept if name not in set(rows)]
+
+
+def write_runtime_layer_info(info: dict[str, object], path: Path) -> None:
+    """--exportLayerInfo of OpenVINO: its runtime model (after its fusions) in trtexec's layer-info layout
+    (TensorRT's comes from the engine inspector on the measured context, in the run)."""
+    write_atomic(path, json.dumps(info, indent=2).encode())
+    log.info(f"Layer information written to {path}")
+
+
+def write_exports(result: BenchResult, options: BenchOptions) -> None:
+    """--exportTimes, --exportProfile, --exportOutput, --exportLayerInfo and --plot, each written atomically."""
+    run = result.run
+    if options.export_output is not None and run.outputs is not None:
+        from trtkit.data.postprocess import export_outputs
+
+        export_outputs(options.export_output, list(run.outputs.items()))
+        log.info(f"Outputs of the last query written to {options.export_output}")
+    if options.export_times is not None:
+        export_times(options.export_times, run.trace, None if result.device_timed else result.backend)
+        log.info(f"Timing trace of {len(run.trace)} queries written to {options.export_times}")
+    if options.export_profile is not None:
+        if run.layer_times_ms:
+            export_profile(options.export_profile, run.layer_times_ms)
+            log.info(f"Per-layer profile written to {options.export_profile}")
+        else:
+            log.warning(f"--exportProfile: the {result.backend} backend recorded no layer times; nothing written")
+    if options.export_layer_info is not None and run.layer_info is not None:
+        from trtkit.builder.layer_info import write_layer_info
+
+        write_layer_info(options.export_layer_info, run.layer_info)
+        log.info(f"Layer information (engine inspector, shapes of the run) written to {options.export_layer_info}")
+        if run.layer_times_ms:
+            for name in unjoined_profile_names(run.layer_info, list(run.layer_times_ms)):
+                log.warning(f"--exportProfile: layer {name!r} is not in --exportLayerInfo; trex will not join it")
+    if options.plot is not None:
+        from trtkit.bench.plot import save_plot
+
+        save_plot(options.plot, run.trace, result.summary, f"{result.model.name} on {result.backend}")
+        log.info(f"Latency plot written to {options.plot}")

@@ -37,7 +37,7 @@ class BenchOptions:
     export_output: Path | None = None  # --exportOutput
     export_times: Path | None = None  # --exportTimes
     export_profile: Path | None = None  # --exportProfile
-    export_layer_info: Path | None = None  # --exportLayerInfo (TensorRT: the inspector on the run's context)
+    export_layer_info: Path | None = None  # --exportLayerInfo (TensorRT: inspector on the run; OpenVINO: runtime model)
     plot: Path | None = None  # --plot (trtkit's own)
     progress: bool = True  # progress bar on long runs (off with --quiet or no TTY)
     accuracy: AccuracyOptions | None = None  # --loadRefOutputs/--refPair/--atol/--rtol/--accuracyAlgorithm/...

@@ -50,6 +50,8 @@ EXPLANATIONS = (
     "single query.",
     "For host-timed backends (ONNX Runtime) Latency and Enqueue Time are the host time of one blocking run; "
     "H2D, GPU Compute and D2H are n/a.",
+    "On OpenVINO Latency is OpenVINO's own per-request latency (as benchmark_app reports it) and Enqueue Time the "
+    "host time of the infer/start_async call.",
 )
 
 
@@ -65,6 +67,11 @@ def _perf(result: PerformanceResult | None, percentiles: tuple[float, ...]) -> s
 
 def prolog_lines(summary: Summary) -> list[str]:
     return [f"Timing trace has {summary.queries} queries over {summary.total_host_walltime_s:g} s"]
+
+
+def settings_line(backend: str, settings: Mapping[str, str]) -> str:
+    """What the backend ran with (threads, precision hint, streams...), so that two reports compare."""
+    return f"Backend {backend}: " + ", ".join(f"{key}={value}" for key, value in settings.items())
 
 
 def summary_lines(summary: Summary, trtexec_format: bool = False) -> list[str]:
@@ -167,6 +174,8 @@ def print_report(result: BenchResult, options: BenchOptions, level: int, as_json
     summary, run = result.summary, result.run
     lines = [("I", line) for line in result.banner]
     lines += [("I", line) for line in prolog_lines(summary)]
+    if result.settings:
+        lines.append(("I", settings_line(result.backend, result.settings)))
     if level >= 2:
         lines += [("V", line) for line in trace_detail_lines(run.trace, options.avg_runs, result.device_timed)]
     lines += [("I", line) for line in summary_lines(summary, log.trtexec_format())]
@@ -184,6 +193,7 @@ def print_report(result: BenchResult, options: BenchOptions, level: int, as_json
         document = {
             "model": str(result.model),
             "backend": result.backend,
+            "settings": result.settings,
             "inputs": {name: list(shape) for name, shape in result.input_shapes.items()},
             "inferenceOptions": inference_dict(result.options, result.generation),
             **summary_dict(summary),

@@ -42,3 +42,4 @@ class BenchRun:
     outputs: dict[str, np.ndarray] | None = None  # --dumpOutput: outputs of the last iteration
     # --exportLayerInfo: the engine inspector's JSON with the measured context attached (its shapes)
     layer_info: dict[str, object] | None = None
+    interrupted: bool = False  # Ctrl-C ended the run: the trace holds the queries that completed

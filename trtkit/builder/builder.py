@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,10 +19,11 @@ from trtkit.builder.io_formats import IOFormat, apply_io_formats
 from trtkit.builder.options_log import log_build_options
 from trtkit.builder.profiles import ProfileSpec, add_to_config, resolve
 from trtkit.builder.summary import BuildSummary, read_back
+from trtkit.data.models import check_onnx_model
 from trtkit.data.tensors import format_shape as fmt
 from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError, UsageError
-from trtkit.platform.files import check_readable, read_bytes, write_atomic
+from trtkit.platform.files import check_writable, read_bytes, write_atomic
 from trtkit.platform.flavours import Flavour
 from trtkit.platform.trt import load
 from trtkit.precision.options import PrecisionOptions
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 MEM_POOLS = {"workspace": "WORKSPACE", "tacticSharedMem": "TACTIC_SHARED_MEMORY"}
 HARDWARE_COMPATIBILITY = {"none": "NONE", "ampere+": "AMPERE_PLUS", "sameComputeCapability": "SAME_COMPUTE_CAPABILITY"}
 PROFILING_VERBOSITY = {"layer_names_only": "LAYER_NAMES_ONLY", "detailed": "DETAILED", "none": "NONE"}
+MAX_POOL_BYTES = (1 << 64) - 1  # size_t
 _SIZE_UNITS = {"B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 
 
@@ -93,13 +96,15 @@ def parse_mem_pool_sizes(text: str) -> dict[str, int]:
     for item in filter(None, (s.strip() for s in text.split(","))):
         name, _, size = item.partition(":")
         if name not in MEM_POOLS:
-            known = ", ".join(MEM_POOLS)
-            raise UsageError(f"--memPoolSize={text}: unknown pool {name!r}; trtkit supports {known}")
+            raise UsageError(f"--memPoolSize={text}: unknown pool {name!r}; trtkit supports {', '.join(MEM_POOLS)}")
         match = re.fullmatch(r"(\d+(?:\.\d+)?)([BKMG]?)", size.strip(), re.IGNORECASE)
         if not match:
             raise UsageError(f"--memPoolSize={text}: size of {name} must be a number with an optional B/K/M/G suffix")
         number, unit = match.groups()
-        pools[name] = int(float(number) * _SIZE_UNITS[(unit or "M").upper()])
+        pools[name] = int(Fraction(number) * _SIZE_UNITS[(unit or "M").upper()])  # exact: no float overflow
+        if pools[name] > MAX_POOL_BYTES:  # the bindings take a size_t; more would be a TypeError there
+            raise UsageError(f"--memPoolSize={text}: {name} of {pools[name]} bytes is beyond the 64-bit range "
+                             f"TensorRT accepts (at most {MAX_POOL_BYTES >> 30}G)")
     return pools
 
 
@@ -190,6 +195,9 @@ def _check(options: BuildOptions) -> None:
     for flag, target in (("--saveEngine", options.save_engine), ("--saveConvertedOnnx", options.save_converted_onnx)):
         if target is not None and target.resolve() == Path(options.onnx).resolve():
             raise UsageError(f"{flag}={target} would overwrite the ONNX model; choose another path")
+    check_writable(("--saveEngine", options.save_engine), ("--exportLayerInfo", options.export_layer_info),
+                   ("--timingCacheFile", options.timing_cache_file),
+                   ("--saveConvertedOnnx", options.save_converted_onnx))  # refused before a long build, not after
 
 
 def build(options: BuildOptions) -> BuildResult:
@@ -207,7 +215,7 @@ def build(options: BuildOptions) -> BuildResult:
 def _build(options: BuildOptions) -> BuildResult:
     _check(options)
     path = Path(options.onnx)
-    check_readable(path, "ONNX model")
+    check_onnx_model(path)
     flavour = load(options.flavor)
     trt = flavour.module
     log.info(f"{flavour} ({flavour.key})")

@@ -57,6 +57,8 @@ def parse_shape_spec(text: str, flag: str = "--shapes") -> ShapeSpec:
             raise UsageError(f"{flag}={text}: dimensions of {name!r} must be integers joined by 'x'") from None
         if any(d < 0 for d in shape):
             raise UsageError(f"{flag}={text}: dimensions of {name!r} must be >= 0, got {dims}")
+        if flag == "--shapes" and 0 in shape:  # runtime shapes: an empty tensor would run nothing at all
+            raise UsageError(f"{flag}={text}: a 0 dimension in {name!r} makes an empty tensor; nothing would run")
         if name in spec:
             raise UsageError(f"{flag}={text}: input {name!r} is given twice")
         spec[name] = shape

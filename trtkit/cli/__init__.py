@@ -13,7 +13,7 @@ from importlib import import_module
 import click
 
 from trtkit import __version__
-from trtkit.platform.errors import TrtkitError
+from trtkit.platform.errors import Interrupted, as_trtkit_error
 
 COMMANDS = {
     "build": ("trtkit.cli.build", "build", "Build a TensorRT engine (plan) from an ONNX model."),
@@ -103,29 +103,47 @@ def _options_of(command: click.Command) -> set[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: one-line errors, exit codes, tracebacks only with --verbose."""
+    """Entry point, and the one error path of every command: whatever goes wrong ends in one line
+    ``trtkit: error: ...`` on stderr and a non-zero exit; the traceback only with --verbose."""
     args = sys.argv[1:] if argv is None else argv
     verbose = "--verbose" in args or "-v" in args
     try:
         cli.main(args=args, prog_name="trtkit", standalone_mode=False)
-    except click.NoSuchOption as e:
-        message = _explain_unknown(e)
-        if message is None:
-            e.show()
-            sys.exit(e.exit_code)
-        click.echo(f"trtkit: error: {message}", err=True)
-        sys.exit(2)
-    except click.ClickException as e:
-        e.show()
+    except click.exceptions.NoArgsIsHelpError as e:
+        e.show()  # `trtkit build` alone: the command's help, as click shows it
         sys.exit(e.exit_code)
+    except click.NoSuchOption as e:
+        _fail(_explain_unknown(e) or _usage(e), 2)
+    except click.UsageError as e:
+        _fail(_usage(e), e.exit_code)
+    except click.ClickException as e:
+        _fail(e.format_message(), e.exit_code)
     except click.Abort:
-        click.echo("trtkit: aborted", err=True)
+        click.echo("trtkit: interrupted", err=True)
         sys.exit(130)
-    except TrtkitError as e:
+    except Interrupted as e:
         if verbose:
             traceback.print_exc()
-        click.echo(f"trtkit: error: {e}", err=True)
+        click.echo(f"trtkit: interrupted: {e}", err=True)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         click.echo("trtkit: interrupted", err=True)
         sys.exit(130)
+    except BaseException as e:  # the one place where every failure becomes one line
+        if isinstance(e, SystemExit | GeneratorExit):
+            raise
+        if verbose:
+            traceback.print_exc()
+        error = as_trtkit_error(e)
+        _fail(str(error), error.exit_code)
+
+
+def _usage(error: click.UsageError) -> str:
+    """click's message, pointing at the command's help instead of printing the usage block."""
+    where = f"; see '{error.ctx.command_path} --help'" if error.ctx is not None else ""
+    return error.format_message().rstrip(".") + where
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"trtkit: error: {' '.join(message.split())}", err=True)
+    sys.exit(code)

@@ -19,6 +19,7 @@ from trtkit.cli.common import (
     verbosity_options,
 )
 from trtkit.cli.run_options import inference_switches, plan_options, plugin_options, plugin_values, switch_values
+from trtkit.cli.runtime import BACKEND_CHOICES, BACKEND_HELP, pop_runtime, runtime_options
 from trtkit.platform import log
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
@@ -31,9 +32,10 @@ _DEFAULTS = BenchOptions()
 @click.option("--loadEngine", "load_engine", type=_FILE, help="TensorRT plan to measure (trtexec --loadEngine).")
 @click.option("--onnx", type=_FILE, help="ONNX model: runs on ONNX Runtime, or is built first with --backend tensorrt "
               "(trtexec --onnx).")
-@click.option("--backend", type=click.Choice(["auto", "tensorrt", "onnxruntime"]), default="auto", show_default=True,
-              help="auto: plans on TensorRT, ONNX models on ONNX Runtime.")
-@click.option("--saveEngine", "save_engine", type=_OUT, help="Keep the plan built from --onnx (trtexec --saveEngine).")
+@click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True, help=BACKEND_HELP)
+@runtime_options
+@click.option("--saveEngine", "save_engine", type=_OUT, help="Keep the plan built from --onnx (trtexec --saveEngine); "
+              "OpenVINO: the compiled blob (load it back as MODEL or --loadEngine).")
 @click.option("--shapes", metavar="SPEC", help="Input shapes, e.g. input:64x1x28x28 (trtexec --shapes).")
 @click.option("--loadInputs", "load_inputs", metavar="SPEC", multiple=True,
               help="name:file[,...]: raw bytes as trtexec reads them, or .npy/.npz/.pb; other inputs get random "
@@ -42,14 +44,15 @@ _DEFAULTS = BenchOptions()
               help="Run this many ms before measuring (trtexec --warmUp).")
 @click.option("--iterations", type=click.IntRange(min=0), default=_DEFAULTS.iterations, show_default=True,
               help="Run at least this many timed queries (trtexec --iterations).")
-@click.option("--duration", type=click.FloatRange(min=0), default=_DEFAULTS.duration_s, show_default=True,
-              help="And measure for at least this many seconds (trtexec --duration).")
+@click.option("--duration", type=click.FloatRange(min=-1), default=_DEFAULTS.duration_s, show_default=True,
+              help="And measure for at least this many seconds; -1 runs until Ctrl-C (trtexec --duration).")
 @click.option("--avgRuns", "avg_runs", type=click.IntRange(min=1), default=_DEFAULTS.avg_runs, show_default=True,
               help="Queries averaged per line of the trace details, shown with --verbose (trtexec --avgRuns).")
 @click.option("--percentile", default="90,95,99", show_default=True, metavar="P1,P2,...",
               help="Percentiles to report, each 0..100 (trtexec --percentile).")
 @click.option("--infStreams", "--streams", "inf_streams", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Contexts in flight at once (trtexec --infStreams, formerly --streams).")
+              help="Contexts in flight at once (trtexec --infStreams, formerly --streams). OpenVINO: 1 runs the "
+                   "latency hint synchronously, N the throughput hint with N streams and N async requests.")
 @click.option("--dumpProfile", "dump_profile", is_flag=True, help="Print per-layer times (trtexec --dumpProfile).")
 @click.option("--dumpOutput", "dump_output", is_flag=True,
               help="Print the outputs of the last query (trtexec --dumpOutput).")
@@ -60,7 +63,8 @@ _DEFAULTS = BenchOptions()
 @click.option("--exportProfile", "export_profile", type=_OUT,
               help="Write per-layer times as JSON (trtexec --exportProfile).")
 @click.option("--exportLayerInfo", "export_layer_info", type=_OUT,
-              help="Write the engine inspector's layer JSON, shapes of this run (TensorRT; trtexec).")
+              help="Write the layer JSON: TensorRT's engine inspector at the shapes of this run (trtexec); "
+                   "OpenVINO's runtime model (kernels, precisions, fusions).")
 @click.option("--plot", type=_OUT, help="Save a latency histogram and timeline (.png/.svg/.pdf; needs matplotlib).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (the report goes to stderr).")
 @click.option("--timeDeserialize", "time_deserialize", is_flag=True,
@@ -85,7 +89,8 @@ def bench(
     use_profile: int | None, version_compatible: bool, lean_dll_path: Path | None,
     flavor: str | None, verbose: bool, quiet: bool, **switches: Any,
 ) -> None:
-    """Measure latency and throughput like trtexec: a plan on TensorRT, an ONNX model on ONNX Runtime.
+    """Measure latency and throughput like trtexec: a plan on TensorRT, an ONNX model on ONNX Runtime or
+    OpenVINO (--backend openvino, the way benchmark_app measures).
 
     With no model, the bundled models/mnist.onnx runs. Figures a backend cannot measure (ONNX Runtime has no
     H2D, GPU compute or D2H) print as n/a.
@@ -93,6 +98,7 @@ def bench(
     \b
     Examples: trtkit bench mnist.plan --iterations 1000
               trtkit bench --onnx models/mnist.onnx --shapes input:64x1x28x28 --exportTimes times.json
+              trtkit bench --onnx models/mnist.onnx --backend openvino --shapes input:1x1x28x28 --infStreams 2
     """
     from trtkit.bench.benchmark import ModelOptions, benchmark
     from trtkit.bench.stats import parse_percentiles
@@ -100,6 +106,7 @@ def bench(
 
     level = verbosity(verbose, quiet)
     log.set_verbosity(level)
+    precision, threads = pop_runtime(switches)
     if model is not None and load_engine is not None:
         raise UsageError("give the plan once: as MODEL or with --loadEngine")
     if switches.pop("plan_version_only"):
@@ -120,6 +127,8 @@ def bench(
         use_profile=use_profile,
         verbosity=level,
         plan_loading=plan_loading(version_compatible, lean_dll_path),
+        precision=precision,
+        threads=threads,
     )
     model_options.static_plugins, model_options.dynamic_plugins = plugin_values(switches)
     options = BenchOptions(
@@ -144,6 +153,10 @@ def bench(
     from trtkit.bench.report import print_report
 
     print_report(result, options, level, as_json)
+    if result.interrupted:
+        from trtkit.platform.errors import Interrupted
+
+        raise Interrupted(f"after {len(result.run.trace)} queries; the summary above covers them; nothing exported")
     raise_on_failure(result.accuracy)
 
 

@@ -12,6 +12,7 @@ from trtkit.cli.accuracy_options import compare_accuracy_options
 from trtkit.cli.common import flavor_option, plan_load_options, plan_loading, verbosity, verbosity_options
 from trtkit.cli.infer import input_options, make_input_options
 from trtkit.cli.run_options import plan_options
+from trtkit.cli.runtime import BACKEND_CHOICES, pop_runtime, runtime_options
 from trtkit.platform import log
 
 
@@ -20,6 +21,10 @@ from trtkit.platform import log
 @click.option("--engine", type=click.Path(path_type=Path), default=None,
               help="The candidate plan (then every path after REFERENCE is an input file).")
 @input_options
+@click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True,
+              help="The CANDIDATE's backend (--engine: tensorrt); the reference runs on auto's choice. E.g. "
+                   "compare m.onnx m.onnx --backend openvino --bf16 measures OpenVINO's BF16 against ONNX Runtime.")
+@runtime_options
 @click.option("--atol", type=click.FloatRange(min=0), default=1e-5, show_default=True,
               help="Absolute tolerance (Polygraphy --atol).")
 @click.option("--rtol", type=click.FloatRange(min=0), default=1e-5, show_default=True,
@@ -31,8 +36,8 @@ from trtkit.platform import log
 @plan_load_options
 @flavor_option
 @verbosity_options
-def compare(paths: tuple[str, ...], engine: Path | None, atol: float, rtol: float, seed: int, as_json: bool,
-            device: int, use_profile: int | None, version_compatible: bool, lean_dll_path: Path | None,
+def compare(paths: tuple[str, ...], engine: Path | None, backend: str, atol: float, rtol: float, seed: int,
+            as_json: bool, device: int, use_profile: int | None, version_compatible: bool, lean_dll_path: Path | None,
             flavor: str | None, verbose: bool, quiet: bool, **kwargs: Any) -> None:
     """Run the same inputs through REFERENCE and CANDIDATE (each an .onnx model, run on ONNX Runtime, or on
     the reference backend when it is an FP16/BF16/INT8 graph, or a TensorRT plan) and report each output's max
@@ -51,7 +56,8 @@ def compare(paths: tuple[str, ...], engine: Path | None, atol: float, rtol: floa
     algorithm, threshold = kwargs.pop("accuracy_algorithm"), kwargs.pop("accuracy_threshold")
     save_outputs, load_outputs = kwargs.pop("save_outputs"), kwargs.pop("load_outputs")
     rest = list(paths[1:])
-    candidate_backend = "tensorrt" if engine is not None else "auto"
+    candidate_backend = "tensorrt" if engine is not None else backend
+    precision, threads = pop_runtime(kwargs)
     if load_outputs is not None:  # the saved file is the reference: every path names the candidate and inputs
         rest = list(paths)
     if engine is None:
@@ -62,11 +68,13 @@ def compare(paths: tuple[str, ...], engine: Path | None, atol: float, rtol: floa
     inputs.seed = seed
     level = verbosity(verbose, quiet)
     log.set_verbosity(level)
+    precision.preprocess = inputs.preprocess
     reference = load_outputs if load_outputs is not None else Path(paths[0])
     options = CompareOptions(reference, engine, inputs, candidate_backend, atol, rtol, flavor, level,
                              plan_loading=plan_loading(version_compatible, lean_dll_path), device=device,
                              use_profile=use_profile, algorithm=algorithm, threshold=threshold,
-                             save_outputs=save_outputs, load_outputs=load_outputs)
+                             save_outputs=save_outputs, load_outputs=load_outputs, precision=precision,
+                             threads=threads)
     result = run_compare(options)
     click.echo(result.to_json() if as_json else result.to_text())
     if not result.passed:

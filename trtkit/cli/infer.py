@@ -12,12 +12,12 @@ import click
 from trtkit.cli.accuracy_options import accuracy_options, make_accuracy_options, raise_on_failure
 from trtkit.cli.common import flavor_option, plan_load_options, plan_loading, verbosity, verbosity_options
 from trtkit.cli.run_options import plan_options
+from trtkit.cli.runtime import BACKEND_CHOICES, BACKEND_HELP, pop_runtime, runtime_options
 from trtkit.platform import log
 
 F = TypeVar("F", bound=Callable[..., object])
 # The choices, spelled here so that --help needs neither numpy nor the preprocessing module.
 PRESET_CHOICES = ("auto", "invert", "unit", "signed", "imagenet", "caffe", "none")
-BACKEND_CHOICES = ("auto", "tensorrt", "onnxruntime", "reference")
 
 
 def _floats(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[float, ...] | None:
@@ -89,9 +89,8 @@ def make_input_options(files: tuple[str, ...], kwargs: dict[str, Any]) -> Any:
 @click.argument("model", type=click.Path(path_type=Path))
 @click.argument("inputs", nargs=-1, type=click.Path())
 @input_options
-@click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True,
-              help="auto: .onnx runs on ONNX Runtime (FP16/BF16/INT8 graphs on reference: each tensor stored "
-              "in its declared type), anything else is a TensorRT plan.")
+@click.option("--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True, help=BACKEND_HELP)
+@runtime_options
 @click.option("--topk", type=click.IntRange(min=1), default=3, show_default=True, help="Classes listed per sample.")
 @click.option("--softmax/--no-softmax", default=True, show_default=True,
               help="Softmax over 2-D [N, C] score outputs (off when the model already outputs probabilities).")
@@ -119,10 +118,15 @@ def infer(model: Path, inputs: tuple[str, ...], backend: str, topk: int, softmax
     level = verbosity(verbose, quiet)
     log.set_verbosity(level)
     accuracy = make_accuracy_options(kwargs, kwargs["load_inputs"])
+    precision, threads = pop_runtime(kwargs)
+    input_options = make_input_options(inputs, kwargs)
+    precision.preprocess = input_options.preprocess
     options = InferOptions(
         model=model,
-        inputs=make_input_options(inputs, kwargs),
+        inputs=input_options,
         backend=backend,
+        precision=precision,
+        threads=threads,
         flavor=flavor,
         topk=topk,
         softmax=softmax,

@@ -11,6 +11,7 @@ default) where the backend reports one, and a shape tensor with no data takes th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -76,6 +77,8 @@ def apply_shapes(inputs: Sequence[TensorInfo], shapes: Mapping[str, Sequence[int
     """The inputs by name, dynamic dimensions fixed where --shapes names them."""
     resolved = {i.name: i for i in inputs}
     for name, shape in shapes.items():
+        if 0 in shape:
+            raise UsageError(f"--shapes {name}:{fmt(shape)}: a 0 dimension makes an empty tensor; nothing would run")
         if name not in resolved:
             raise UsageError(f"--shapes names {name!r}, which is not an input; the inputs are: {', '.join(resolved)}")
         if not fits(shape, resolved[name].shape):
@@ -122,7 +125,21 @@ def make_runs(inputs: Sequence[TensorInfo], options: InputOptions, *, random: bo
                 f"no data for input {free[0].name!r}: give image or array files, or --loadInputs={free[0].name}:FILE"
             )
         feeds.runs.append(_fixed_run(fixed, free, options.seed))
+    for run in feeds.runs:
+        warn_non_finite(run.feeds, run.sources)
     return feeds
+
+
+def warn_non_finite(feeds: Mapping[str, np.ndarray], sources: Sequence[str]) -> None:
+    """NaN or Inf in an input makes every output meaningless (a "Predicted: 0" over nan probabilities): say
+    so, naming the input, where it came from and how many values."""
+    for name, array in feeds.items():
+        if array.dtype.kind in "fc":
+            bad = array.size - int(np.count_nonzero(np.isfinite(array)))
+            if bad:
+                where = sources[0] if len(sources) == 1 else f"{sources[0]} ... ({len(sources)} samples)"
+                log.warning(f"input {name!r} from {where}: {bad} of {array.size} values are NaN or Inf; "
+                            "the outputs computed from them are meaningless")
 
 
 def _image_runs(
@@ -135,6 +152,8 @@ def _image_runs(
             "--loadInputs=name:file"
         )
     target = free[0]
+    if all(d > 0 for d in target.shape):  # a --shapes batch is padded up to: check it fits before padding
+        _check_allocation(target, target.shape)
     pipeline = resolve(target, options)
     pixels = [load_image(p) for p in paths]
     batch = target.shape[0] if target.shape[0] > 0 else len(paths)
@@ -175,6 +194,7 @@ def _fixed_run(fixed: dict[str, np.ndarray], free: list[TensorInfo], seed: int) 
     feeds = dict(fixed)
     for info in free:
         shape = _default_shape(info)
+        _check_allocation(info, shape)
         if info.is_dynamic:
             tuned = "the engine's opt shape" if info.opt_shape is not None else "1 per dynamic dimension"
             log.warning(f"input {info.name!r} ({fmt(info.shape)}) is dynamic and --shapes does not set it: "
@@ -188,6 +208,25 @@ def _fixed_run(fixed: dict[str, np.ndarray], free: list[TensorInfo], seed: int) 
     rows = _rows(next(iter(feeds.values()))) if feeds else 1
     source = "random" if free else "loadInputs"
     return Run(feeds, [source] if rows == 1 else [f"{source}[{i}]" for i in range(rows)], rows)
+
+
+def _check_allocation(info: TensorInfo, shape: tuple[int, ...]) -> None:
+    """A huge --shapes batch fails here in one line naming the input, not in numpy's allocator."""
+    size = int(np.prod(shape, dtype=object)) * max(8, info.dtype.itemsize)  # random values are drawn as float64
+    try:
+        if size > _physical_memory():
+            raise MemoryError
+        np.empty(shape, dtype=np.float64 if info.dtype.kind == "f" else info.dtype)
+    except (MemoryError, ValueError):
+        raise TrtkitError(f"input {info.name!r} at {fmt(shape)} needs {size / (1 << 30):.1f} GiB, more than this "
+                          "machine can allocate; lower the batch in --shapes") from None
+
+
+def _physical_memory() -> float:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): let numpy's allocator decide
+        return float("inf")
 
 
 def _load_named(infos: Mapping[str, TensorInfo], name: str, path: Path) -> np.ndarray:
@@ -207,7 +246,10 @@ def _load_named(infos: Mapping[str, TensorInfo], name: str, path: Path) -> np.nd
 
 
 def _conform(array: np.ndarray, info: TensorInfo, path: Path) -> np.ndarray:
-    """Check the shape against the input (and --shapes); cast within a kind (float64 -> float32)."""
+    """Check the shape against the input (and --shapes); cast within a kind (float64 -> float32). An empty
+    array (0 samples) is refused: it would run nothing and report success."""
+    if array.size == 0:
+        raise TrtkitError(f"{path}: array for input {info.name!r} is empty (shape {fmt(array.shape)}); nothing to run")
     if not fits(array.shape, info.shape):
         raise TrtkitError(
             f"{path}: array for input {info.name!r} has shape {fmt(array.shape)}, the input takes {fmt(info.shape)}"

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError, UsageError
 from trtkit.platform.files import read_bytes
 
@@ -95,7 +98,8 @@ def _read_with_pillow(path: Path, data: bytes) -> np.ndarray:
             img.load()
             if img.mode in ("I;16", "I;16B", "I;16L", "I"):
                 return _to_uint8(np.asarray(img).clip(0, 65535), 65535)
-            if img.mode in ("1", "L", "LA") or (img.mode == "P" and _grey_palette(img)):
+            img = _flatten_alpha(path, img)
+            if img.mode in ("1", "L") or (img.mode == "P" and _grey_palette(img)):
                 return np.asarray(img.convert("L"), dtype=np.uint8)
             return np.asarray(img.convert("RGB"), dtype=np.uint8)
     except UnidentifiedImageError:
@@ -104,6 +108,24 @@ def _read_with_pillow(path: Path, data: bytes) -> np.ndarray:
         ) from None
     except (OSError, SyntaxError, ValueError) as e:
         raise TrtkitError(f"{path}: cannot decode image: {e}") from None
+
+
+def _flatten_alpha(path: Path, img: Any) -> Any:
+    """A transparent image composited onto white, the paper background that the presets assume (``invert``
+    turns dark-on-white digits into MNIST's white-on-black). Dropping alpha instead loses an image drawn only
+    in its alpha channel (black pixels, opaque strokes) and classifies a blank. Said once per file."""
+    if img.mode not in ("RGBA", "LA", "PA", "La", "RGBa") and not (img.mode == "P" and "transparency" in img.info):
+        return img
+    grey = img.mode in ("LA", "La") or (img.mode in ("P", "PA") and _grey_palette(img))
+    rgba = img.convert("RGBA")
+    alpha = np.asarray(rgba.getchannel("A"))
+    if alpha.min() == 255:
+        return img.convert("L" if grey else "RGB")
+    from PIL import Image
+
+    log.warning(f"{path}: {int(np.count_nonzero(alpha < 255))} transparent pixels composited onto white")
+    flat = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    return flat.convert("L" if grey else "RGB")
 
 
 def _grey_palette(img: object) -> bool:
@@ -122,14 +144,27 @@ def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
         return _read_tensor_proto(path, data)
     try:
         loaded = np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
+        if isinstance(loaded, np.ndarray):
+            arrays = {"": loaded}
+        else:
+            with loaded:  # members are read here, so a bad member fails inside this try as well
+                arrays = {key: loaded[key] for key in loaded.files}
+    except ValueError as e:
+        if "Object arrays" in str(e):
+            raise TrtkitError(f"{path}: holds Python objects (an object array); trtkit reads numeric arrays only "
+                              "and never unpickles data") from None
+        if "pickled" in str(e):
+            raise TrtkitError(f"{path}: not a valid {suffix} file (no numpy array header; trtkit never loads "
+                              "pickled data)") from None
         raise TrtkitError(f"{path}: not a valid {suffix} file: {e}") from None
-    if isinstance(loaded, np.ndarray):
-        return {"": loaded}
-    with loaded:
-        arrays = {key: loaded[key] for key in loaded.files}
+    except (OSError, EOFError, zipfile.BadZipFile) as e:
+        raise TrtkitError(f"{path}: not a valid {suffix} file: {e}") from None
     if not arrays:
         raise TrtkitError(f"{path}: the .npz archive holds no arrays")
+    for key, array in arrays.items():
+        if array.dtype.kind in "OUSMm":
+            member = f" member {key!r}" if key else ""
+            raise TrtkitError(f"{path}:{member} holds {array.dtype} data; trtkit reads numeric and boolean arrays")
     return arrays
 
 

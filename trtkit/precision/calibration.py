@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import re
-import struct
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,8 +26,9 @@ import numpy as np
 
 from trtkit.data.tensors import TensorInfo
 from trtkit.platform import log
-from trtkit.platform.errors import TrtkitError, UsageError
-from trtkit.platform.files import read_bytes, write_atomic
+from trtkit.platform.errors import Interrupted, TrtkitError, UsageError
+from trtkit.platform.files import write_atomic
+from trtkit.precision.calib_cache import ALGORITHMS, CalibrationTable, is_cache_file, read_table, version_code
 
 if TYPE_CHECKING:
     import onnx
@@ -41,63 +39,8 @@ if TYPE_CHECKING:
 
 QUANTIZED_OPS = ("Conv", "ConvTranspose", "Gemm", "MatMul")
 # --calibAlgo -> the algorithm named in the table's header (TensorRT's names where TensorRT has one).
-ALGORITHMS = {"entropy": "EntropyCalibration2", "minmax": "MinMaxCalibration", "percentile": "PercentileCalibration"}
 DEFAULT_ALGO = "entropy"
 DYNAMIC_BATCH = 32  # calibration batch where the model's batch dimension is dynamic
-INT8_MAX = 127.0
-_HEADER = re.compile(r"TRT-(\d+)-(\w+)")
-
-
-@dataclass
-class CalibrationTable:
-    """Per-tensor activation ranges in TensorRT's calibration cache format: a header ``TRT-<version>-<algorithm>``
-    then one ``<tensor>: <scale>`` line per tensor, scale = amax / 127 written as the big-endian hex of its
-    float32 bits (``3c010a14``). ``amax`` bounds the symmetric range ``|x| <= amax``."""
-
-    algorithm: str
-    amax: dict[str, float]
-    version: int = 0
-
-    @property
-    def algo(self) -> str | None:
-        """The --calibAlgo spelling of the header's algorithm (None for TensorRT's legacy ones)."""
-        return next((k for k, v in ALGORITHMS.items() if v == self.algorithm), None)
-
-    def to_bytes(self) -> bytes:
-        lines = [f"TRT-{self.version}-{self.algorithm}"]
-        for name, amax in self.amax.items():
-            lines.append(f"{name}: {struct.pack('>f', amax / INT8_MAX).hex()}")
-        return ("\n".join(lines) + "\n").encode()
-
-    @classmethod
-    def parse(cls, data: bytes, where: Path | str) -> CalibrationTable:
-        lines = data.decode("utf-8", errors="replace").splitlines()
-        header = _HEADER.fullmatch(lines[0].strip()) if lines else None
-        if header is None:
-            raise TrtkitError(f"{where}: not a TensorRT calibration cache (expected a first line like "
-                              "'TRT-100300-EntropyCalibration2'); delete it to calibrate again")
-        amax: dict[str, float] = {}
-        for number, line in enumerate(lines[1:], start=2):
-            name, _, value = line.rpartition(":")
-            try:
-                amax[name.strip()] = struct.unpack(">f", bytes.fromhex(value.strip()))[0] * INT8_MAX
-            except (ValueError, struct.error):
-                raise TrtkitError(f"{where}: line {number} is not '<tensor>: <8 hex digits>': {line!r}") from None
-        return cls(header.group(2), amax, int(header.group(1)))
-
-
-def version_code(version: str) -> int:
-    """TensorRT's NV_TENSORRT_VERSION for a version string: 10.13.3 -> 101303 (major*10000+minor*100+patch)."""
-    parts = [int(p) for p in re.findall(r"\d+", version)[:3]] + [0, 0, 0]
-    return parts[0] * 10000 + parts[1] * 100 + parts[2]
-
-
-def is_cache_file(path: Path) -> bool:
-    """True for a calibration-table file: trtexec's --calib=FILE names one, trtkit's --calib usually data."""
-    if not path.is_file():
-        return False
-    with path.open("rb") as f:
-        return _HEADER.match(f.readline().decode("ascii", errors="replace").strip()) is not None
 
 
 def cache_path(options: PrecisionOptions) -> Path | None:
@@ -105,17 +48,6 @@ def cache_path(options: PrecisionOptions) -> Path | None:
     if options.calib is not None and is_cache_file(options.calib):
         return options.calib
     return options.calib_cache
-
-
-def read_table(path: Path | None, algo: str | None) -> CalibrationTable | None:
-    """The cached table at ``path`` if it exists; an error if it was made with another --calibAlgo."""
-    if path is None or not path.is_file():
-        return None
-    table = CalibrationTable.parse(read_bytes(path, "calibration cache"), path)
-    if algo is not None and table.algo != algo:
-        raise UsageError(f"--calibAlgo={algo}, but {path} holds {table.algorithm} ranges; "
-                         "delete the cache to calibrate again, or drop --calibAlgo")
-    return table
 
 
 def model_input(model: onnx.ModelProto, where: Path) -> TensorInfo:
@@ -167,6 +99,8 @@ def _array_samples(source: Path, target: TensorInfo) -> np.ndarray:
     if len(arrays) > 1 and target.name not in arrays:
         raise TrtkitError(f"{source}: holds {', '.join(arrays)}; none is named {target.name!r} (the model's input)")
     array = arrays.get(target.name, next(iter(arrays.values())))
+    if array.size == 0:
+        raise TrtkitError(f"{source}: --calib array is empty (shape {array.shape}); nothing to calibrate on")
     if array.ndim == len(target.shape) - 1:
         array = array[None]
     fixed = [(got, want) for got, want in zip(array.shape[1:], target.shape[1:], strict=False) if want > 0]
@@ -194,9 +128,12 @@ class _Reader:
 
     def __init__(self, name: str, chunks: Iterator[np.ndarray]) -> None:
         self._feeds = ({name: chunk} for chunk in chunks)
+        self.served = 0  # batches handed out: what Ctrl-C reports as done
 
     def get_next(self) -> dict[str, np.ndarray] | None:
-        return next(self._feeds, None)
+        feed = next(self._feeds, None)
+        self.served += feed is not None
+        return feed
 
 
 def compute_ranges(model: onnx.ModelProto, samples: np.ndarray, target: TensorInfo, algo: str) -> dict[str, float]:
@@ -211,8 +148,13 @@ def compute_ranges(model: onnx.ModelProto, samples: np.ndarray, target: TensorIn
         onnx.save(model, str(path))
         calibrator = create_calibrator(path, list(QUANTIZED_OPS), augmented_model_path=str(Path(tmp) / "aug.onnx"),
                                        calibrate_method=method, extra_options={"symmetric": True})
-        calibrator.collect_data(_Reader(target.name, batches(samples, target)))
-        ranges = calibrator.compute_data()
+        reader = _Reader(target.name, batches(samples, target))
+        try:
+            calibrator.collect_data(reader)
+            ranges = calibrator.compute_data()
+        except KeyboardInterrupt:
+            raise Interrupted(f"INT8 calibration ({algo}) stopped in batch {reader.served} of {len(samples)} samples; "
+                              "no calibration cache and no plan written") from None
     return {name: float(np.abs(np.asarray(data.range_value, dtype=np.float64)).max()) for name, data in ranges.items()}
 
 
@@ -263,11 +205,16 @@ def calibration_table(model: onnx.ModelProto, target: TensorInfo, options: Preci
     path = cache_path(options)
     cached = read_table(path, options.calib_algo)
     if cached is not None:
-        return cached, f"{cached.algorithm} ranges of {len(cached.amax)} tensors from cache {path}"
+        table = _for_model(cached, model, path)
+        return table, f"{cached.algorithm} ranges of {len(table.amax)} tensors from cache {path}"
     if options.calib is None:
         raise UsageError(f"--calibCache={path} does not exist yet: give --calib data to calibrate")
     algo = options.calib_algo or DEFAULT_ALGO
     samples = load_calibration_data(options.calib, target, options.calib_samples, options.preprocess)
+    if samples.dtype.kind == "f" and not np.isfinite(samples).all():
+        bad = samples.size - int(np.count_nonzero(np.isfinite(samples)))
+        raise TrtkitError(f"--calib={options.calib}: {bad} of {samples.size} values are NaN or Inf; calibration "
+                          "ranges computed from them would be meaningless; clean the data")
     log.info(f"Calibrating INT8 ({algo}) on {len(samples)} samples from {options.calib}")
     data = CalibrationTable(ALGORITHMS[algo], compute_ranges(model, samples, target, algo),
                             version_code(flavour.version)).to_bytes()
@@ -275,6 +222,24 @@ def calibration_table(model: onnx.ModelProto, target: TensorInfo, options: Preci
         write_atomic(path, data)
         log.info(f"Calibration cache written to {path}")
     return CalibrationTable.parse(data, "calibration"), f"{algo} calibration on {len(samples)} samples"
+
+
+def _for_model(table: CalibrationTable, model: onnx.ModelProto, path: Path | None) -> CalibrationTable:
+    """The entries naming tensors of ``model``: a cache TensorRT wrote names its own tensors too (``(Unnamed
+    Layer* 64) [Shuffle]_output``), and one from another export of the model may name tensors this one lacks.
+    Those are ignored, and the log says how many."""
+    graph = model.graph
+    names = {i.name for i in graph.input} | {i.name for i in graph.initializer}
+    names |= {o for node in graph.node for o in node.output}
+    kept = {name: amax for name, amax in table.amax.items() if name in names}
+    log.info(f"Calibration cache {path}: {table.algorithm} from {table.writer}, {len(kept)} tensor ranges used")
+    if len(kept) < len(table.amax):
+        log.warning(f"Calibration cache {path}: {len(table.amax) - len(kept)} of {len(table.amax)} entries name "
+                    "tensors this model does not have; ignored")
+    if not kept:
+        raise TrtkitError(f"{path}: none of its {len(table.amax)} tensor names is a tensor of this model; "
+                          "was it made for another model? Delete it to calibrate again")
+    return CalibrationTable(table.algorithm, kept, table.version)
 
 
 def quantize(onnx_path: Path, options: PrecisionOptions, flavour: Flavour,

@@ -33,9 +33,9 @@ def load_model(onnx_path: Path) -> onnx.ModelProto:
     would otherwise keep their FP32 input type after conversion; every node named (per-layer rules name them)."""
     import onnx
 
-    from trtkit.platform.files import check_readable
+    from trtkit.data.models import check_onnx_model
 
-    check_readable(onnx_path, "ONNX model")
+    check_onnx_model(onnx_path)
     try:
         model = onnx.load(str(onnx_path))
     except Exception as e:  # protobuf's DecodeError and onnx's own errors share no base class

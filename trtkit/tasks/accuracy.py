@@ -11,6 +11,7 @@ from pathlib import Path
 from trtkit.backends.loader import open_backend
 from trtkit.data.labelled import load_labelled
 from trtkit.data.preprocess import PreprocessOptions
+from trtkit.platform.errors import TrtkitError
 from trtkit.precision.prepare import PreparedModel
 from trtkit.tasks.eval import EvalResult, run_eval
 
@@ -72,7 +73,10 @@ def compare_precisions(
     with tempfile.TemporaryDirectory(prefix="trtkit-eval-") as tmp:
         path = Path(tmp) / f"{original_onnx.stem}.{precision.lower()}.onnx"
         path.write_bytes(graph)
-        with open_backend(path, "reference") as backend:
-            reduced = run_eval(backend, original_onnx, dataset, preprocess_options)
+        try:
+            with open_backend(path, "reference") as backend:
+                reduced = run_eval(backend, original_onnx, dataset, preprocess_options)
+        except TrtkitError as e:  # name the scratch graph by where it came from, not by its temporary path
+            raise TrtkitError(str(e).replace(str(path), f"the {precision} graph of {original_onnx}")) from None
     return PrecisionComparison(precision, reference, reduced, note)
 

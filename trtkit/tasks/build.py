@@ -44,8 +44,9 @@ def infer_after_build(plan: bytes, save_engine: Path | None, model: ModelOptions
             TensorRTBackend(path, flavor=model.flavor, verbosity=-2, device=model.device,
                             static_plugins=model.static_plugins, dynamic_plugins=model.dynamic_plugins,
                             **model.plan_loading.kwargs()).close()
-        except TrtkitError as e:
-            log.info(f"Inference skipped: {e} (--skipInference builds without trying)")
+        except TrtkitError as e:  # a scratch plan is named as what it is, not by its temporary path
+            said = str(e) if save_engine is not None else str(e).replace(str(path), "the built plan")
+            log.info(f"Inference skipped: {said} (--skipInference builds without trying)")
             return
         bench_options = BenchOptions(progress=level >= 0)
         print_report(benchmark(replace(model, engine=path), bench_options), bench_options, level, as_json=False)

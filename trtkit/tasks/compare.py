@@ -18,8 +18,8 @@ import numpy as np
 
 from trtkit.backends.base import Backend
 from trtkit.backends.faithful import choose_backend
-from trtkit.backends.loader import open_backend
 from trtkit.backends.plans import PlanLoading
+from trtkit.builder.cpu_model import open_model
 from trtkit.data.accuracy import NAMES, check_metric, loss
 from trtkit.data.feeds import Feeds, InputOptions, Run, make_runs
 from trtkit.data.saved_outputs import load_outputs, save_outputs
@@ -27,6 +27,7 @@ from trtkit.data.tensors import TensorInfo
 from trtkit.data.tensors import format_shape as fmt
 from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError, UsageError
+from trtkit.precision.options import PrecisionOptions
 
 EPSILON = 2.220446049250313e-16  # added to zero reference values, as Polygraphy does
 
@@ -48,6 +49,8 @@ class CompareOptions:
     threshold: float = 0.0  # --accuracyThreshold: an output fails when its loss >= this
     save_outputs: Path | None = None  # --saveOutputs (Polygraphy): the reference's inputs and outputs, .npz
     load_outputs: Path | None = None  # --loadOutputs (Polygraphy): reuse them; ``reference`` is then that file
+    precision: PrecisionOptions = field(default_factory=PrecisionOptions)  # --fp16 --bf16 --int8: the candidate's
+    threads: int = 0  # --cpuThreads: both models' CPU threads
 
 
 @dataclass
@@ -148,18 +151,18 @@ def run_compare(options: CompareOptions) -> CompareResult:
         if options.inputs.files or options.inputs.load_inputs:
             raise UsageError("--loadOutputs brings the inputs that made the reference; drop the input files")
         saved = load_outputs(options.load_outputs)
-        with open_backend(options.candidate, candidate_backend, **kwargs,
-                          **_plan_kwargs(options.candidate, options)) as candidate:
+        with open_model(options.candidate, candidate_backend, precision=options.precision, threads=options.threads,
+                        **kwargs, **_plan_kwargs(options.candidate, options)) as candidate:
             expected = [outputs for _, outputs in saved]
             got = [candidate.run(_cast(candidate, inputs)) for inputs, _ in saved]
             backends = ("saved", candidate.name)
         feeds = Feeds([Run(inputs, [f"{options.load_outputs}#{i}"], 0) for i, (inputs, _) in enumerate(saved)])
     else:
         with (
-            open_backend(options.reference, choose_backend(options.reference, "auto"), **kwargs,
-                         **_plan_kwargs(options.reference, options)) as reference,
-            open_backend(options.candidate, candidate_backend, **kwargs,
-                         **_plan_kwargs(options.candidate, options)) as candidate,
+            open_model(options.reference, choose_backend(options.reference, "auto"), threads=options.threads,
+                       **kwargs, **_plan_kwargs(options.reference, options)) as reference,
+            open_model(options.candidate, candidate_backend, precision=options.precision, threads=options.threads,
+                       **kwargs, **_plan_kwargs(options.candidate, options)) as candidate,
         ):
             feeds = make_runs(_common_inputs(reference, candidate, options.candidate), options.inputs, random=True)
             expected = [reference.run(run.feeds) for run in feeds.runs]

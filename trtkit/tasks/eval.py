@@ -10,10 +10,12 @@ import numpy as np
 
 from trtkit.backends.base import Backend
 from trtkit.backends.faithful import choose_backend
-from trtkit.backends.loader import open_backend
+from trtkit.builder.cpu_model import open_model
 from trtkit.data.labelled import LabelledSet, batches_of, load_labelled, pipeline_for
 from trtkit.data.preprocess import PreprocessOptions
-from trtkit.platform.errors import UsageError
+from trtkit.platform import log
+from trtkit.platform.errors import Interrupted, TrtkitError, UsageError
+from trtkit.precision.options import PrecisionOptions
 
 
 @dataclass
@@ -25,12 +27,14 @@ class EvalOptions:
     split: str = "test"  # --split test|train (MNIST IDX)
     limit: int | None = None  # --limit: only the first N samples
     batch: int = 100  # --batch: samples per run where the batch dimension is dynamic
-    backend: str = "auto"  # --backend auto|tensorrt|onnxruntime
+    backend: str = "auto"  # --backend auto|tensorrt|onnxruntime|openvino
     preprocess: PreprocessOptions = field(default_factory=PreprocessOptions)  # --preprocess
     flavor: str | None = None  # --flavor
     verbosity: int = 0  # --verbose / --quiet
     device: int = 0  # --device: GPU ordinal a plan runs on
     use_profile: int | None = None  # --useProfile: optimization profile of a multi-profile plan
+    precision: PrecisionOptions = field(default_factory=PrecisionOptions)  # --fp16 --bf16 --int8 --calib...
+    threads: int = 0  # --cpuThreads
 
 
 @dataclass
@@ -114,16 +118,45 @@ def run_eval(backend: Backend, model: Path, dataset: LabelledSet,
     target = backend.inputs[0]
     pipe = pipeline_for(target, preprocess_options, dataset.white_on_black)
     output = backend.outputs[0].name
-    predictions = []
-    for tensor, count in batches_of(dataset.images, target, pipe, batch):
-        scores = np.asarray(backend.run({target.name: tensor})[output])
-        predictions.append(scores.reshape(scores.shape[0], -1)[:count].argmax(axis=1))
-    predicted = np.concatenate(predictions)
-    classes = max(len(dataset.classes), int(dataset.labels.max()) + 1, int(predicted.max()) + 1)
+    predictions: list[np.ndarray] = []
+    log.info(f"Evaluating {len(dataset.labels)} samples of {dataset.source} on {backend.name}")
+    try:
+        for tensor, count in batches_of(dataset.images, target, pipe, batch):
+            scores = np.asarray(backend.run({target.name: tensor})[output])
+            if not predictions:
+                _check_scores(scores, output, model, len(dataset.classes))
+            predictions.append(scores.reshape(scores.shape[0], -1)[:count].argmax(axis=1))
+    except KeyboardInterrupt:
+        done = sum(len(p) for p in predictions)
+        if not done:
+            raise Interrupted(f"eval of {model} stopped before the first batch finished") from None
+        partial = _result(backend, model, dataset, np.concatenate(predictions), pipe.describe())
+        raise Interrupted(f"eval of {model} stopped after {done} of {len(dataset.labels)} samples: top-1 "
+                          f"{partial.accuracy:.2f}% ({partial.correct}/{partial.count}) on those") from None
+    return _result(backend, model, dataset, np.concatenate(predictions), pipe.describe())
+
+
+def _check_scores(scores: np.ndarray, output: str, model: Path, classes: int) -> None:
+    """Top-1 is meaningful only for one row of class scores per sample ([N, C], or [N, C, 1, 1]); anything
+    else (an image, one regression value) would print a confident but meaningless accuracy."""
+    per_sample = scores.shape[1:]
+    width = int(np.prod(per_sample)) if per_sample else 1
+    if scores.dtype.kind != "f" or scores.ndim < 2 or any(d != 1 for d in per_sample[1:]) or width < 2:
+        raise TrtkitError(f"{model}: output {output!r} has shape {tuple(scores.shape)} ({scores.dtype}), not one "
+                          "row of class scores per sample ([N, classes]); eval measures classifiers only")
+    if width < classes:
+        raise TrtkitError(f"{model}: output {output!r} gives {width} scores per sample, but the data has "
+                          f"{classes} classes; is this the model for this data set?")
+
+
+def _result(backend: Backend, model: Path, dataset: LabelledSet, predicted: np.ndarray,
+            preprocessing: str) -> EvalResult:
+    labels = dataset.labels[: len(predicted)]
+    classes = max(len(dataset.classes), int(labels.max()) + 1, int(predicted.max()) + 1)
     confusion = np.zeros((classes, classes), dtype=np.int64)
-    np.add.at(confusion, (dataset.labels, predicted), 1)
+    np.add.at(confusion, (labels, predicted), 1)
     names = dataset.classes + tuple(str(i) for i in range(len(dataset.classes), classes))
-    return EvalResult(str(model), backend.name, dataset.source, names, confusion, pipe.describe())
+    return EvalResult(str(model), backend.name, dataset.source, names, confusion, preprocessing)
 
 
 def evaluate(options: EvalOptions) -> EvalResult:
@@ -132,8 +165,9 @@ def evaluate(options: EvalOptions) -> EvalResult:
         raise UsageError(f"--limit={options.limit}: expected a positive number")
     dataset = load_labelled(options.data, options.split, options.limit)
     backend_name = choose_backend(options.model, options.backend)
-    with open_backend(options.model, backend_name, flavor=options.flavor, verbosity=options.verbosity,
-                      gpu=options.device, profile=options.use_profile) as backend:
+    with open_model(options.model, backend_name, precision=options.precision, threads=options.threads,
+                    flavor=options.flavor, verbosity=options.verbosity, gpu=options.device,
+                    profile=options.use_profile) as backend:
         return run_eval(backend, options.model, dataset, options.preprocess, options.batch)
 
 

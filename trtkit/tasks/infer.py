@@ -14,9 +14,9 @@ import numpy as np
 
 from trtkit.backends.base import Backend
 from trtkit.backends.faithful import choose_backend
-from trtkit.backends.loader import open_backend
 from trtkit.backends.plans import PlanLoading
 from trtkit.backends.validation import check_backend
+from trtkit.builder.cpu_model import open_model
 from trtkit.data.accuracy import AccuracyOptions, TensorAccuracy
 from trtkit.data.examples import SAMPLES, sample_images
 from trtkit.data.feeds import Feeds, InputOptions, Run, make_runs
@@ -24,13 +24,15 @@ from trtkit.data.postprocess import Prediction, classify, export_outputs, format
 from trtkit.data.tensors import TensorInfo
 from trtkit.data.tensors import format_shape as fmt
 from trtkit.platform import log
+from trtkit.platform.files import check_writable
+from trtkit.precision.options import PrecisionOptions
 
 
 @dataclass
 class InferOptions:
     model: Path  # the plan or .onnx model (positional; trtexec --loadEngine / --onnx)
     inputs: InputOptions = field(default_factory=InputOptions)
-    backend: str = "auto"  # --backend auto|tensorrt|onnxruntime (auto: .onnx -> onnxruntime, else TensorRT)
+    backend: str = "auto"  # --backend auto|tensorrt|onnxruntime|openvino (auto: see loader.resolve_backend)
     flavor: str | None = None  # --flavor: which TensorRT loads a plan
     topk: int = 3  # --topk: classes listed per sample
     softmax: bool = True  # --softmax/--no-softmax: on 2-D [N, C] score outputs
@@ -40,6 +42,8 @@ class InferOptions:
     device: int = 0  # --device: GPU ordinal a plan runs on
     use_profile: int | None = None  # --useProfile: optimization profile of a multi-profile plan
     accuracy: AccuracyOptions = field(default_factory=AccuracyOptions)  # --loadRefOutputs, --refPair, --atol ...
+    precision: PrecisionOptions = field(default_factory=PrecisionOptions)  # --fp16 --bf16 --int8 --calib...
+    threads: int = 0  # --cpuThreads
 
 
 @dataclass
@@ -105,10 +109,12 @@ def _with_samples(inputs: InputOptions, infos: tuple[TensorInfo, ...]) -> InputO
 
 def run_infer(options: InferOptions) -> InferResult:
     """Open the backend, build the runs, run them, classify [N, C] score outputs, export if asked."""
+    check_writable(("--exportOutput", options.export_output))
     t0 = time.perf_counter()
     backend_name = choose_backend(options.model, options.backend)
-    with open_backend(options.model, backend_name, flavor=options.flavor, verbosity=options.verbosity,
-                      gpu=options.device, profile=options.use_profile, **options.plan_loading.kwargs()) as backend:
+    with open_model(options.model, backend_name, precision=options.precision, threads=options.threads,
+                    shapes=options.inputs.shapes, flavor=options.flavor, verbosity=options.verbosity,
+                    gpu=options.device, profile=options.use_profile, **options.plan_loading.kwargs()) as backend:
         t1 = time.perf_counter()
         feeds = make_runs(backend.inputs, _with_samples(options.inputs, backend.inputs))
         t2 = time.perf_counter()
