@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from helpers import cli
 
-from trtkit.backends.loader import BACKEND_CHOICES
 from trtkit.tasks.sweep_grid import Grid, Settings, expand, load_spec, split_list
 from trtkit.tasks.sweep_plot import pareto_front
 from trtkit.tasks.sweep_point import CRASH_ONCE
@@ -111,14 +110,33 @@ def test_unsupported_points_are_skip_rows_and_failures_error_rows(capsys: pytest
     assert bf16["status"] == "skipped" and "no BF16 kernels" in bf16["error"]
     int8 = rows["onnxruntime", "int8"]
     assert int8["status"] == "error" and str(bad_calib) in int8["error"] and "\n" not in int8["error"]
-    if "openvino" not in BACKEND_CHOICES:
-        assert rows["openvino", "bf16"]["status"] == "skipped"
-        assert "this trtkit has no openvino backend" in rows["openvino", "int8"]["error"]
+    assert rows["openvino", "bf16"]["status"] == "ok"  # OpenVINO takes BF16 as its precision hint
+    assert rows["openvino", "int8"]["status"] == "error" and str(bad_calib) in rows["openvino", "int8"]["error"]
     failed = sum(r["status"] == "error" for r in rows.values())
     code, _, err = cli(capsys, *args, "--resume", "--failOnError")
     assert code == 1 and f"{failed} of 4 points failed (--failOnError)" in err
     # --resume ran the failed points again (and only those), replacing their rows
     assert len(rows_of(out)) == 4
+
+
+def test_openvino_points_run_at_its_precision_hint(capsys: pytest.CaptureFixture[str], model: Path, mnist_dir: Path,
+                                                   tmp_path: Path) -> None:
+    """OpenVINO's FP16 is its INFERENCE_PRECISION_HINT (read back from the compiled model), judged on OpenVINO;
+    per-layer rules cannot reach it, so such a point is a skip row, not a silently ignored flag."""
+    pytest.importorskip("openvino", reason="OpenVINO is an optional extra (pip install 'trtkit[openvino]')")
+    out = tmp_path / "r.csv"
+    code, _, err = cli(capsys, "sweep", "--onnx", model, "--backend", "openvino", "--precision", "fp32,fp16",
+                       "--eval", mnist_dir, "--evalLimit", "200", *FAST, "--out", out)
+    assert code == 0, err
+    fp32, fp16 = rows_of(out)
+    assert fp32["note"] == "OpenVINO INFERENCE_PRECISION_HINT=f32" and fp16["note"].endswith("HINT=f16")
+    for row in (fp32, fp16):
+        assert row["status"] == "ok" and row["accuracy_backend"] == "openvino" and row["accuracy"] > 90
+        assert row["flavour"].startswith("OpenVINO") and row["latency_median_ms"] > 0
+    code, _, err = cli(capsys, "sweep", "--onnx", model, "--backend", "openvino", "--precision", "fp16",
+                       "--layerPrecisions", "/0/Conv:fp32", *FAST, "--out", tmp_path / "layers.csv")
+    (row,) = rows_of(tmp_path / "layers.csv")
+    assert row["status"] == "skipped" and row["error"].startswith("--layerPrecisions cannot reach OpenVINO")
 
 
 def test_tensorrt_point_builds_for_real_then_skips(capsys: pytest.CaptureFixture[str], model: Path,

@@ -4,10 +4,11 @@ A point that cannot run here is a ``skipped`` row saying why (a TensorRT plan on
 GPU is still built, so its build time and plan size are real); a point that fails is an ``error`` row with the
 one-line message. Nothing a point does raises out of :func:`run_point`, so no executor loses a point.
 
-What each precision means off TensorRT: the graph TensorRT would be given (FP16/BF16: the converted ONNX
-graph; INT8: the Q/DQ graph trtkit's calibration writes) is benched on that backend as it is. ONNX Runtime's
-CPU provider does not compute FP16 in FP16 (it runs FP16 op chains in FP32), so an FP16/BF16 accuracy figure
-comes from the faithful ``reference`` backend (every tensor stored in its declared type), never from ORT's run.
+What each precision means off TensorRT. ONNX Runtime: the graph strongly typed TensorRT would be given
+(FP16/BF16: the converted ONNX graph; INT8: the Q/DQ graph trtkit's calibration writes), benched as ORT runs
+it; ORT's CPU provider does not compute FP16 in FP16 (it runs FP16 op chains in FP32), so an FP16/BF16 accuracy
+figure comes from the faithful ``reference`` backend (every tensor stored in its declared type), never from
+ORT's run. OpenVINO: its own precision hint (FP16/BF16) or the same Q/DQ graph (INT8), judged on OpenVINO.
 """
 
 from __future__ import annotations
@@ -17,15 +18,14 @@ import platform
 import tempfile
 import time
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from trtkit import __version__
 from trtkit.backends.loader import BACKEND_CHOICES
 from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError
 from trtkit.tasks.sweep_grid import Point, Settings
+from trtkit.tasks.sweep_measure import accuracy_into, bench_into, cpu_name, library, versions
 
 CRASH_ONCE = "TRTKIT_SWEEP_CRASH_ONCE"
 """Test hook: a folder; a worker dies (os._exit) on the first attempt of each point, leaving a marker there,
@@ -97,6 +97,8 @@ def _execute(point: Point, settings: Settings, binding: Binding, scratch: Path, 
         raise Skip(f"this trtkit has no {point.backend} backend (it has {', '.join(BACKEND_CHOICES[1:])})")
     if point.backend == "tensorrt":
         _tensorrt_point(point, settings, binding, scratch, row)
+    elif point.backend == "openvino":
+        _openvino_point(point, settings, scratch, row)
     else:
         _onnx_point(point, settings, scratch, row)
 
@@ -115,9 +117,9 @@ def _tensorrt_point(point: Point, settings: Settings, binding: Binding, scratch:
     """Build for real; bench and evaluate the plan where this machine can run it, else a skip with the reason."""
     from trtkit.backends.tensorrt import TensorRTBackend
     from trtkit.builder.builder import BuildOptions, build
-    from trtkit.builder.profiles import ProfileSpec, parse_shape_spec
+    from trtkit.builder.profiles import ProfileSpec
 
-    shapes = parse_shape_spec(point.shapes, "--shapes") if point.shapes else {}
+    shapes = _shapes(point)
     device = binding.ordinal or 0
     profiles = [ProfileSpec(dict(shapes), dict(shapes), dict(shapes))] if shapes else []
     result = build(BuildOptions(onnx=Path(point.model), precision=_precision_options(point, settings),
@@ -132,8 +134,8 @@ def _tensorrt_point(point: Point, settings: Settings, binding: Binding, scratch:
     except TrtkitError as e:
         raise Skip(f"built; cannot run here: {_one_line(str(e).removeprefix(f'{plan}: '))}") from None
     row["device"] = binding.name or _gpu_name(device)
-    _bench(plan, "tensorrt", shapes, settings, device, row)
-    _accuracy(plan, "tensorrt", point, settings, device, row)
+    bench_into(row, plan, "tensorrt", shapes, settings, device=device)
+    accuracy_into(row, plan, "tensorrt", Path(point.model), settings, device=device)
 
 
 def _gpu_name(ordinal: int) -> str:
@@ -144,30 +146,54 @@ def _gpu_name(ordinal: int) -> str:
 
 
 def _onnx_point(point: Point, settings: Settings, scratch: Path, row: dict[str, Any]) -> None:
-    """The graph TensorRT would get at this precision, benched and evaluated on an ONNX backend as it is."""
-    from trtkit.builder.profiles import parse_shape_spec
-
-    shapes = parse_shape_spec(point.shapes, "--shapes") if point.shapes else {}
-    graph = _graph_for(point, settings, row)
-    if isinstance(graph, bytes):
-        path = scratch / f"{Path(point.model).stem}.{point.precision}.onnx"
-        path.write_bytes(graph)
-        graph = path
-    row.update(flavour=_library(point.backend), device=cpu_name())
+    """ONNX Runtime: the graph strongly typed TensorRT would get at this precision, benched as ORT runs it."""
+    shapes = _shapes(point)
+    graph = _written(_graph_for(point, settings, row), point, scratch)
+    row.update(flavour=library(point.backend), device=cpu_name())
     try:
-        _bench(graph, point.backend, shapes, settings, 0, row)
+        bench_into(row, graph, point.backend, shapes, settings)
     except TrtkitError as e:
         if point.precision == "bf16":
-            raise Skip(f"{_library(point.backend)} has no BF16 kernels here: {_one_line(str(e))}") from None
+            raise Skip(f"{library(point.backend)} has no BF16 kernels here: {_one_line(str(e))}") from None
         raise
     if point.precision in FLOAT16:
         # ONNX Runtime's CPU provider runs FP16 op chains in FP32, so its top-1 would be an FP32 figure under an
         # FP16 label; the reference backend stores every tensor in its declared type.
         row["note"] += (f"; latency: {point.backend} on this graph as it runs it (its CPU provider computes in FP32);"
                         " accuracy: reference backend")
-        _accuracy(graph, "reference", point, settings, 0, row)
+        accuracy_into(row, graph, "reference", Path(point.model), settings)
         return
-    _accuracy(graph, point.backend, point, settings, 0, row)
+    accuracy_into(row, graph, point.backend, Path(point.model), settings)
+
+
+def _openvino_point(point: Point, settings: Settings, scratch: Path, row: dict[str, Any]) -> None:
+    """OpenVINO's own way to each precision, as ``trtkit bench --backend openvino`` takes it: FP16/BF16 are its
+    INFERENCE_PRECISION_HINT on the model (it lowers precision per kernel, where it has kernels), INT8 is trtkit's
+    Q/DQ graph. Bench and accuracy run the same file at the same hint, so the accuracy is OpenVINO's own."""
+    if point.layers:
+        raise Skip("--layerPrecisions cannot reach OpenVINO: it takes one precision hint for the whole model")
+    hint = _precision_options(point, settings) if point.precision in FLOAT16 else None
+    graph = _written(_graph_for(point, settings, row), point, scratch) if point.precision == "int8" else None
+    model = graph or Path(point.model)
+    row.update(flavour=library(point.backend), device=cpu_name())
+    told = bench_into(row, model, point.backend, _shapes(point), settings, precision=hint)
+    said = f"OpenVINO INFERENCE_PRECISION_HINT={told.get('INFERENCE_PRECISION_HINT', '?')}"
+    row["note"] = f"{row['note']}; {said}" if row["note"] else said
+    accuracy_into(row, model, point.backend, Path(point.model), settings, precision=hint)
+
+
+def _shapes(point: Point) -> dict[str, tuple[int, ...]]:
+    from trtkit.builder.profiles import parse_shape_spec
+
+    return parse_shape_spec(point.shapes, "--shapes") if point.shapes else {}
+
+
+def _written(graph: Path | bytes, point: Point, scratch: Path) -> Path:
+    if isinstance(graph, Path):
+        return graph
+    path = scratch / f"{Path(point.model).stem}.{point.precision}.onnx"
+    path.write_bytes(graph)
+    return path
 
 
 def _graph_for(point: Point, settings: Settings, row: dict[str, Any]) -> Path | bytes:
@@ -181,74 +207,3 @@ def _graph_for(point: Point, settings: Settings, row: dict[str, Any]) -> Path | 
     prepared = prepare(Path(point.model), _precision_options(point, settings), load(settings.flavor), True)
     row["note"] = f"the graph strongly typed TensorRT gets: {prepared.description}"
     return Path(point.model) if prepared.onnx is None else prepared.onnx
-
-
-def _bench(model: Path, backend: str, shapes: dict[str, tuple[int, ...]], settings: Settings, device: int,
-           row: dict[str, Any]) -> None:
-    from trtkit.bench.benchmark import ModelOptions, benchmark
-    from trtkit.bench.options import BenchOptions
-
-    is_plan = backend == "tensorrt"
-    options = ModelOptions(engine=model if is_plan else None, onnx=None if is_plan else model, backend=backend,
-                           shapes=shapes, flavor=settings.flavor, device=device, verbosity=settings.verbosity)
-    bench = BenchOptions(warm_up_ms=settings.warm_up_ms, iterations=settings.iterations,
-                         duration_s=settings.duration_s, progress=False)
-    summary = benchmark(options, bench).summary
-    latency = summary.results["latency"]
-    assert latency is not None  # every backend measures latency
-    row.update(throughput_qps=summary.throughput_qps, latency_mean_ms=latency.mean,
-               latency_median_ms=latency.median, queries=summary.queries,
-               **{f"latency_p{p:g}_ms": v for p, v in zip(summary.percentiles, latency.percentiles, strict=True)})
-    compute = summary.results.get("compute")
-    row["gpu_compute_mean_ms"] = compute.mean if compute is not None and summary.device else None
-
-
-def _accuracy(model: Path, backend: str, point: Point, settings: Settings, device: int, row: dict[str, Any]) -> None:
-    if settings.eval_data is None:
-        return
-    from trtkit.backends.loader import open_backend
-    from trtkit.tasks.eval import run_eval
-
-    dataset = _dataset(settings.eval_data, settings.eval_limit)
-    gpu = {"gpu": device} if backend == "tensorrt" else {}
-    with open_backend(model, backend, verbosity=settings.verbosity, **gpu) as opened:
-        result = run_eval(opened, Path(point.model), dataset)
-    row.update(accuracy=result.accuracy, accuracy_backend=backend, eval_samples=result.count)
-
-
-@cache
-def _dataset(data: Path, limit: int | None) -> Any:
-    """Loaded once per worker process: every point of a sweep is judged on the same samples."""
-    from trtkit.data.labelled import load_labelled
-
-    return load_labelled(data, "test", limit)
-
-
-def _library(backend: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    package = {"onnxruntime": "onnxruntime", "openvino": "openvino"}.get(backend, backend)
-    label = {"onnxruntime": "ONNX Runtime", "openvino": "OpenVINO"}.get(backend, backend)
-    try:
-        return f"{label} {version(package)}"
-    except PackageNotFoundError:
-        return label
-
-
-def versions(backend: str) -> str:
-    """trtkit, Python and the libraries the point used."""
-    parts = [f"trtkit {__version__}", f"Python {platform.python_version()}"]
-    if backend != "tensorrt":
-        parts.append(_library(backend))
-    return "; ".join(parts)
-
-
-def cpu_name() -> str:
-    """The CPU model where a CPU backend ran (``/proc/cpuinfo`` on Linux, else what Python knows)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
