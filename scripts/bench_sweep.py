@@ -2,8 +2,10 @@
 
 Each point is made tiny (a few queries of MNIST on ONNX Runtime) so that what is left is the executor's own
 cost: process start-up and imports, pickling, Ray scheduling and result transfer. For every path it prints
-the wall time per point, the time the points themselves measured (``elapsed_s``, inside the worker), the
-difference (the overhead per point) and the ratio of wall time per point to the sequential path's. Ray's
+the wall time per point, the time the points themselves measured (``elapsed_s``, inside the worker; a fresh
+worker's first point includes importing ONNX Runtime), the overhead per point (wall time minus the in-point
+time spread over the workers running side by side) and the ratio of wall time per point to the sequential
+path's. Ray's
 start-up (``ray.init``) is reported on its own line; "cold" is the first sweep on a fresh instance (workers
 start and import trtkit), "warm" a second sweep on the same instance (workers reused).
 
@@ -71,11 +73,14 @@ def main() -> None:
     print(f"{n} points (MNIST on ONNX Runtime, 5 queries each), {args.rounds} rounds, medians; "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     print(f"ray.init: {statistics.median(inits):.2f} s (once per sweep that starts Ray; not in the rows below)")
-    print(f"{'path':<14}{'wall/point ms':>15}{'in-point ms':>13}{'overhead ms':>13}{'ratio':>8}")
+    print(f"{'path':<14}{'workers':>8}{'wall/point ms':>15}{'in-point ms':>13}{'overhead ms':>13}{'ratio':>8}")
     for name, runs in results.items():
+        workers = 1 if name == "sequential" else args.cpus
         wall = statistics.median(w for w, _ in runs) / n
         inside = statistics.median(i for _, i in runs) / n
-        print(f"{name:<14}{wall * 1e3:>15.1f}{inside * 1e3:>13.1f}{(wall - inside) * 1e3:>13.1f}{wall / base:>8.2f}")
+        overhead = wall - inside / workers
+        print(f"{name:<14}{workers:>8}{wall * 1e3:>15.1f}{inside * 1e3:>13.1f}{overhead * 1e3:>13.1f}"
+              f"{wall / base:>8.2f}")
 
 
 if __name__ == "__main__":
