@@ -139,6 +139,21 @@ def test_openvino_points_run_at_its_precision_hint(capsys: pytest.CaptureFixture
     assert row["status"] == "skipped" and row["error"].startswith("--layerPrecisions cannot reach OpenVINO")
 
 
+def test_int8_points_calibrate_once_per_sweep(capsys: pytest.CaptureFixture[str], model: Path, mnist_dir: Path,
+                                             tmp_path: Path) -> None:
+    """Two INT8 points of one model and calibration set: the first calibrates, the second reads its table."""
+    out = tmp_path / "r.csv"
+    code, _, err = cli(capsys, "sweep", "--onnx", model, "--precision", "int8", "--calib", mnist_dir,
+                       "--calibSamples", "50", "--shapes", "input:1x1x28x28", "--shapes", "input:2x1x28x28",
+                       "--eval", mnist_dir, "--evalLimit", "200", *FAST, "--out", out)
+    assert code == 0, err
+    first, second = rows_of(out)
+    assert "entropy calibration on 50 samples" in first["note"]
+    assert "ranges of" in second["note"] and "from cache" in second["note"]
+    assert first["accuracy"] == second["accuracy"] > 90  # the same Q/DQ graph, judged on the same samples
+    assert not list(tmp_path.glob("*.cache"))  # the shared tables lived in the sweep's scratch folder only
+
+
 def test_tensorrt_point_builds_for_real_then_skips(capsys: pytest.CaptureFixture[str], model: Path,
                                                    tmp_path: Path) -> None:
     pytest.importorskip("tensorrt_rtx", reason="TensorRT-RTX builds plans without a GPU; it is not installed here")

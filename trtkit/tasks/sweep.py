@@ -4,8 +4,9 @@ chosen executor; each row written as it arrives; a progress bar over points; the
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,9 @@ def run_sweep(grid: Grid, settings: Settings, options: SweepOptions) -> SweepOut
     outcome = SweepOutcome(results.rows, kept=len(points) - len(todo))
     if outcome.kept:
         log.info(f"--resume: {outcome.kept} of {len(points)} points are in {results.csv_path} already")
-    with _progress(len(todo), options.progress) as bar:
-        for row in _rows(todo, settings, options):
+    with tempfile.TemporaryDirectory(prefix="trtkit-sweep-calib-") as calib_cache, \
+            _progress(len(todo), options.progress) as bar:
+        for row in _rows(todo, replace(settings, calib_cache_dir=calib_cache), options):
             results.add(row)
             outcome.ran.append(row["key"])
             if row["status"] != "ok":

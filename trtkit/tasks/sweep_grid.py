@@ -33,6 +33,7 @@ class Settings:
     calib: Path | None = None  # --calib: INT8 calibration data
     calib_samples: int = 500  # --calibSamples
     layer_precisions: str = ""  # --layerPrecisions: per-layer rules for the reduced-precision points (as build)
+    calib_cache_dir: str = ""  # where INT8 points share calibration tables (the sweep's own scratch folder)
     flavor: str | None = None  # --flavor
     verbosity: int = -1  # --verbose / --quiet (points log at errors-only unless --verbose)
 

@@ -13,6 +13,7 @@ ORT's run. OpenVINO: its own precision hint (FP16/BF16) or the same Q/DQ graph (
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import tempfile
@@ -110,7 +111,19 @@ def _precision_options(point: Point, settings: Settings) -> Any:
     flags = {p: point.precision == p for p in ("fp16", "bf16", "int8")}
     calib = Path(point.calib) if point.calib else None
     return PrecisionOptions(**flags, calib=calib, calib_samples=settings.calib_samples,
+                            calib_cache=_calib_cache(point, settings),
                             layers=layer_options(point.layers or None, None, None))
+
+
+def _calib_cache(point: Point, settings: Settings) -> Path | None:
+    """INT8 points of one model and one calibration set calibrate once per sweep: the first writes TensorRT's
+    table (atomically) into the sweep's scratch folder, the others read it (``--calibCache`` semantics)."""
+    if point.precision != "int8" or not settings.calib_cache_dir:
+        return None
+    folder = Path(settings.calib_cache_dir)
+    folder.mkdir(parents=True, exist_ok=True)  # a Ray node other than the driver's has no such folder yet
+    source = hashlib.sha256(f"{point.calib}|{settings.calib_samples}".encode()).hexdigest()[:16]
+    return folder / f"{point.model_sha256[:16]}-{source}.cache"
 
 
 def _tensorrt_point(point: Point, settings: Settings, binding: Binding, scratch: Path, row: dict[str, Any]) -> None:
