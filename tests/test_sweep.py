@@ -44,7 +44,8 @@ def test_grid_from_flags_and_from_spec_is_the_same(model: Path, tmp_path: Path) 
     assert settings == {"iterations": 7}
 
 
-def test_spec_errors_name_the_file_and_key(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_bad_spec_and_outputs_are_refused_before_work(capsys: pytest.CaptureFixture[str], model: Path,
+                                                      tmp_path: Path) -> None:
     spec = tmp_path / "bad.toml"
     spec.write_text('precisions = ["fp16"]\n')
     code, _, err = cli(capsys, "sweep", "--spec", spec, "--out", tmp_path / "r.csv")
@@ -53,6 +54,12 @@ def test_spec_errors_name_the_file_and_key(capsys: pytest.CaptureFixture[str], t
     code, _, err = cli(capsys, "sweep", "--spec", spec, "--out", tmp_path / "r.csv")
     assert code == 2 and "not valid TOML" in err
     assert not (tmp_path / "r.csv").exists()
+    plot = tmp_path / "no" / "p.png"
+    code, _, err = cli(capsys, "sweep", "--onnx", model, "--out", tmp_path / "r.csv", "--plot", plot)
+    assert code == 1 and f"--plot={plot}: directory {plot.parent} does not exist" in err
+    code, _, err = cli(capsys, "sweep", "--onnx", model, "--out", tmp_path / "r.txt")
+    assert code == 2 and "name a .csv or .json file" in err
+    assert list(tmp_path.iterdir()) == [spec]  # nothing written before the refusals
 
 
 def test_sequential_grid_rows_resume_and_plot(capsys: pytest.CaptureFixture[str], model: Path, mnist_dir: Path,

@@ -57,8 +57,10 @@ def check_options(options: SweepOptions) -> None:
         raise UsageError(f"--devices {','.join(map(str, options.devices))}: each GPU once")
     if options.plot is not None:
         from trtkit.bench.plot import check_plot_path
+        from trtkit.platform.files import check_writable
 
         check_plot_path(options.plot)
+        check_writable(("--plot", options.plot))
 
 
 def _rows(points: list[Point], settings: Settings, options: SweepOptions) -> Iterator[dict[str, Any]]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from trtkit.platform.errors import UsageError
-from trtkit.platform.files import read_bytes, write_atomic
+from trtkit.platform.files import check_writable, read_bytes, write_atomic
 
 COLUMNS = (
     "key", "model", "model_sha256", "backend", "precision", "shapes", "opt_level", "calib", "layers",
@@ -43,9 +43,7 @@ class ResultsFile:
 
     def __init__(self, out: Path, resume: bool) -> None:
         self.csv_path, self.json_path = paths_for(out)
-        for path in (self.csv_path, self.json_path):
-            if not path.parent.is_dir():
-                raise UsageError(f"--out {out}: directory {path.parent} does not exist")
+        check_writable(("--out", self.csv_path), ("--out", self.json_path))
         existing = [p for p in (self.json_path, self.csv_path) if p.exists()]
         if existing and not resume:
             raise UsageError(f"--out {out}: {existing[0]} exists; add --resume to continue that sweep, or name "
