@@ -39,7 +39,7 @@ def paths_for(out: Path) -> tuple[Path, Path]:
 
 
 class ResultsFile:
-    """The rows so far, kept in memory in point order and written out whole after each change."""
+    """The rows so far, in the order they finished, kept in memory and written out whole after each change."""
 
     def __init__(self, out: Path, resume: bool) -> None:
         self.csv_path, self.json_path = paths_for(out)
