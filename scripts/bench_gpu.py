@@ -150,7 +150,8 @@ class Bench:
         from trtkit.bench.options import BenchOptions
 
         options = BenchOptions(warm_up_ms=20.0, iterations=self.launches, duration_s=0.0,
-                               no_data_transfers=not transfers, use_cuda_graph=graph, progress=False)
+                               no_data_transfers=not transfers, use_cuda_graph=graph, use_spin_wait=False,
+                               progress=False)  # blocking sync, as the C++ loop's events
         run = measure(self.runner, self.mnist_feeds, options)
         enqueue = run.trace["endEnqMs"] - run.trace["startEnqMs"]
         return float(self.np.median(enqueue)) * 1e3, run.walltime_ms / len(run.trace) * 1e3
@@ -238,7 +239,8 @@ class Bench:
         from trtkit.bench.options import BenchOptions
 
         run = measure(self.copier, self.copy_feeds, BenchOptions(warm_up_ms=0.0, iterations=iterations,
-                                                                  duration_s=0.0, progress=False))
+                                                                  duration_s=0.0, no_data_transfers=False,
+                                                                  use_cuda_graph=False, progress=False))
         h2d = float(self.np.median(run.trace["endH2DMs"] - run.trace["startH2DMs"]))
         d2h = float(self.np.median(run.trace["endD2HMs"] - run.trace["startD2HMs"]))
         return COPY_BYTES / (h2d * 1e-3) / 1e9, COPY_BYTES / (d2h * 1e-3) / 1e9
