@@ -97,10 +97,7 @@ class OnnxRuntimeBackend(Backend):
         import onnxruntime as ort
 
         self.path = Path(path)
-        if not self.path.is_file():
-            what = "is a directory, expected an ONNX model file" if self.path.is_dir() else "ONNX model not found"
-            raise TrtkitError(f"{self.path}: {what}")
-        check_onnx_model(self.path)
+        check_onnx_model(self.path)  # readable, an opset onnx knows, external data present
         if device not in PROVIDERS:
             raise UsageError(f"--device {device}: expected one of {', '.join(PROVIDERS)}")
         available = ort.get_available_providers()

@@ -26,7 +26,7 @@ from trtkit.data.feeds import apply_shapes, check_feeds
 from trtkit.data.tensors import TensorInfo
 from trtkit.platform import log
 from trtkit.platform.errors import TrtkitError, UsageError
-from trtkit.platform.files import read_bytes, write_atomic
+from trtkit.platform.files import check_readable, read_bytes, write_atomic
 
 if TYPE_CHECKING:
     import openvino
@@ -106,9 +106,7 @@ class OpenVINOBackend(Backend):
         if suffix not in SUFFIXES:
             raise UsageError(f"{self.path}: OpenVINO runs ONNX models (.onnx), OpenVINO IR (.xml with its .bin) "
                              f"and compiled blobs (.blob), not {suffix or 'a file without a suffix'}")
-        if not self.path.is_file():
-            what = "is a directory, expected a model file" if self.path.is_dir() else "model not found"
-            raise TrtkitError(f"{self.path}: {what}")
+        check_readable(self.path, "model")
         config = compile_config(self.runtime)
         core = ov.Core()
         if suffix in BLOB_SUFFIXES:

@@ -21,6 +21,7 @@ from trtkit.backends.base import Backend
 from trtkit.backends.faithful import FaithfulGraph, faithful_graph, reduced_types
 from trtkit.backends.onnxruntime import SEVERITY, ort_message
 from trtkit.data.feeds import check_feeds
+from trtkit.data.models import check_onnx_model
 from trtkit.data.tensors import TensorInfo
 from trtkit.platform.errors import TrtkitError, UsageError
 
@@ -126,9 +127,7 @@ class ReferenceBackend(Backend):
         import onnx
 
         self.path = Path(path)
-        if not self.path.is_file():
-            what = "is a directory, expected an ONNX model file" if self.path.is_dir() else "ONNX model not found"
-            raise TrtkitError(f"{self.path}: {what}")
+        check_onnx_model(self.path)  # readable, an opset onnx knows, external data present
         if device != "cpu":
             raise UsageError(f"--device {device}: the reference backend runs on the CPU only (--device cpu)")
         try:

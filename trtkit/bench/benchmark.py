@@ -29,7 +29,7 @@ from trtkit.data.accuracy import TensorAccuracy
 from trtkit.data.examples import BUNDLED_MODEL
 from trtkit.platform import log
 from trtkit.platform.errors import Interrupted, TrtkitError, UsageError
-from trtkit.platform.files import check_writable
+from trtkit.platform.files import check_readable, check_writable
 from trtkit.precision.options import PrecisionOptions
 
 if TYPE_CHECKING:
@@ -104,9 +104,7 @@ def choose_model(model: ModelOptions) -> tuple[Path, bool]:
     named = model.onnx if model.onnx is not None else model.engine
     if named is not None:
         path = Path(named)
-        if not path.is_file():
-            what = "is a directory, expected a model file" if path.is_dir() else "model not found"
-            raise TrtkitError(f"{path}: {what}")
+        check_readable(path, "model")
         return path, model.onnx is not None or path.suffix.lower() in ONNX_SUFFIXES
     if not BUNDLED_MODEL.is_file():
         raise TrtkitError(f"no model given, and the bundled {BUNDLED_MODEL} is missing; name a plan "

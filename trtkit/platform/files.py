@@ -151,12 +151,16 @@ def _reason(error: OSError) -> str:
     return text[:1].lower() + text[1:]
 
 
+def _article(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeio" else "a"  # "an ONNX model", "a TensorRT plan", "a model"
+
+
 def check_readable(path: Path, what: str) -> None:
     """Fail in one line, naming the file, before a library reads it and reports the problem less clearly."""
     if not path.exists():
         raise TrtkitError(f"{path}: {what} not found")
     if path.is_dir():
-        raise TrtkitError(f"{path}: is a directory, expected a {what} file")
+        raise TrtkitError(f"{path}: is a directory, expected {_article(what)} {what} file")
     if not os.access(path, os.R_OK):
         raise TrtkitError(f"{path}: cannot read {what}: permission denied")
 
@@ -169,7 +173,7 @@ def read_bytes(path: str | os.PathLike[str], what: str) -> bytes:
     except FileNotFoundError:
         raise TrtkitError(f"{p}: {what} not found") from None
     except IsADirectoryError:
-        raise TrtkitError(f"{p}: is a directory, expected a {what} file") from None
+        raise TrtkitError(f"{p}: is a directory, expected {_article(what)} {what} file") from None
     except MemoryError:
         raise TrtkitError(f"{p}: {what} is too large to read into memory") from None
     except OSError as e:
