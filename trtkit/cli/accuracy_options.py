@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from trtkit.cli.common import with_options
+
 if TYPE_CHECKING:
     from trtkit.data.accuracy import AccuracyOptions, TensorAccuracy
 
@@ -20,9 +22,7 @@ _ALGORITHM_HELP = ("l0: fraction of elements beyond atol + rtol*|ref|; l1: mean 
 
 
 def _apply(f: F, options: list[Callable[[F], F]]) -> F:
-    for option in reversed(options):
-        f = option(f)
-    return f
+    return with_options(f, options)
 
 
 def accuracy_options(f: F) -> F:

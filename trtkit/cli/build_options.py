@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 import click
 
+from trtkit.cli.common import with_options
+
 F = TypeVar("F", bound=Callable[..., object])
 
 
@@ -26,9 +28,7 @@ def io_options(f: F) -> F:
                      type=click.Path(dir_okay=False),
                      help="Plugin library to embed in the plan (trtexec --setPluginsToSerialize; repeatable)."),
     ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+    return with_options(f, options)
 
 
 def io_values(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,13 @@ from trtkit.platform.trt import FLAVOUR_CHOICES
 F = TypeVar("F", bound=Callable[..., object])
 
 
+def with_options(f: F, options: list[Callable[[F], F]]) -> F:
+    """Apply click option decorators as if stacked above ``f`` in this order (the first shows first)."""
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
 def verbosity_options(f: F) -> F:
     """--verbose / --quiet (trtexec's names); --verbose also shows tracebacks on errors."""
     f = click.option("--quiet", "-q", is_flag=True, help="Only errors (trtexec --quiet).")(f)

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from trtkit.cli.accuracy_options import accuracy_options, make_accuracy_options, raise_on_failure
-from trtkit.cli.common import flavor_option, plan_load_options, plan_loading, verbosity, verbosity_options
+from trtkit.cli.common import flavor_option, plan_load_options, plan_loading, verbosity, verbosity_options, with_options
 from trtkit.cli.run_options import plan_options
 from trtkit.cli.runtime import BACKEND_CHOICES, BACKEND_HELP, pop_runtime, runtime_options
 from trtkit.platform import log
@@ -51,9 +51,7 @@ def input_options(f: F) -> F:
         click.option("--resize/--no-resize", default=True, show_default=True,
                      help="Resize images to the input's HxW (bilinear), or fail when they differ."),
     ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+    return with_options(f, options)
 
 
 def make_input_options(files: tuple[str, ...], kwargs: dict[str, Any]) -> Any:

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
+from trtkit.cli.common import with_options
+
 F = TypeVar("F", bound=Callable[..., object])
 
 # (trtexec 10 flag, trtexec 11 flag, BenchOptions field, help of each); the 10.x flag sets the field True
@@ -41,9 +43,7 @@ def inference_switches(f: F) -> F:
         click.option("--idleTime", "idle_time_ms", type=click.FloatRange(min=0), default=0.0, show_default=True,
                      help="Host sleep between two timed queries, ms (trtexec --idleTime)."),
     ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+    return with_options(f, options)
 
 
 def switch_values(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
+from trtkit.cli.common import with_options
 from trtkit.precision.options import CALIB_ALGOS, PrecisionOptions
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -38,9 +39,7 @@ def runtime_options(f: F) -> F:
         click.option("--calibSamples", "calib_samples", type=click.IntRange(min=1), default=500, show_default=True,
                      help="Calibration inputs to use."),
     ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+    return with_options(f, options)
 
 
 def pop_runtime(kwargs: dict[str, Any]) -> tuple[PrecisionOptions, int]:
