@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -104,5 +105,5 @@ def precision(model: Path, inputs: tuple[str, ...], reduced: str | None, input_r
     else:
         from trtkit.tasks.debug_report import report_lines
 
-        for line in report_lines(result, color=click.get_text_stream("stdout").isatty()):
+        for line in report_lines(result, color=sys.stdout.isatty()):
             click.echo(line)
