@@ -140,7 +140,9 @@ def annotation_type(
             return resolve(chain)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
             real = [t for t in (inner(node.left), inner(node.right)) if t != OPAQUE]
-            return real[0] if len(real) == 1 else OPAQUE
+            if len(real) > 1:  # trt.A | trt.B: which class to check against is unknowable, so refuse, never skip
+                return Untyped(f"the annotation {ast.unparse(node)} names several types; annotate one")
+            return real[0] if real else OPAQUE
         if isinstance(node, ast.Subscript):
             base = last_name(node.value)
             args = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]

@@ -100,3 +100,23 @@ def test_getattr_and_setattr_with_run_time_names_are_refused(trt11: Surface) -> 
     ]
     assert "no such attribute" in found[0]
     assert all("named only at run time cannot be checked" in f for f in found[1:])
+
+
+def test_a_union_of_tensorrt_classes_is_refused_not_skipped(trt11: Surface) -> None:
+    """``trt.A | trt.B`` used to read as no type at all, so a misspelled attribute through it passed unchecked;
+    Optional (``trt.A | None``) stays a check against A."""
+    found = problems(
+        """
+        def kernel(layer: trt.IConvolutionLayer | trt.IDeconvolutionLayer) -> object:
+            return layer.kernel_size_ndx
+
+        def optional(layer: trt.IConvolutionLayer | None) -> object:
+            return layer.kernel_size_ndx
+        """,
+        trt11,
+    )
+    assert [f.split(": ")[0] for f in found] == [
+        "snippet.py:4 .kernel_size_ndx",
+        "snippet.py:7 trt.IConvolutionLayer.kernel_size_ndx",
+    ]
+    assert "names several types; annotate one" in found[0] and "no such" in found[1]
