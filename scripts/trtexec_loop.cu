@@ -7,7 +7,8 @@
 // enqueue for --useCudaGraph. The enqueue is the stand-in engine's kernel (tests/gpu/standin_engine.py,
 // weighted_rows on MNIST's 1x784 input and 10 outputs), launched directly as TensorRT's enqueue would.
 //
-// Build and run: nvcc -O2 -o trtexec_loop trtexec_loop.cu && ./trtexec_loop --mode nodt --iterations 3000
+// Built by scripts/bench_gpu.py (nvcc -O2 -I DIR, DIR holding standin_kernels.cuh, the stand-in's kernel source);
+// run: ./trtexec_loop --mode nodt --iterations 3000
 // Prints one JSON object: per-iteration wall time and median enqueue time in microseconds.
 
 #include <cuda_runtime.h>
@@ -34,17 +35,9 @@
 constexpr int kK = 784;  // MNIST_K: inputs per row
 constexpr int kN = 10;   // MNIST_N: outputs per row
 
-// The stand-in engine's kernel, byte for byte: one block per row, warp j computes y[row, j].
-extern "C" __global__ void weighted_rows(const float* x, const float* w, float* y, int rows, int k, int n,
-                                         unsigned int* launches) {
-    if (blockIdx.x == 0 && threadIdx.x == 0) atomicAdd(launches, 1u);
-    int row = blockIdx.x, j = threadIdx.x / 32, lane = threadIdx.x % 32;
-    if (row >= rows || j >= n) return;
-    float acc = 0.f;
-    for (int i = lane; i < k; i += 32) acc += x[(long long)row * k + i] * w[(long long)j * k + i];
-    for (int offset = 16; offset > 0; offset >>= 1) acc += __shfl_down_sync(0xffffffffu, acc, offset);
-    if (lane == 0) y[(long long)row * n + j] = acc;
-}
+// The stand-in engine's kernels (weighted_rows is the one enqueued), from the one source that
+// tests/gpu/standin_engine.py compiles too: scripts/bench_gpu.py writes its KERNELS to this header.
+#include "standin_kernels.cuh"
 
 using Clock = std::chrono::high_resolution_clock;
 using TimePoint = Clock::time_point;
