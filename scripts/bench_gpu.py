@@ -7,17 +7,24 @@ Targets (the device machine's GPU; a stand-in engine that launches one real kern
       over the same figure from scripts/trtexec_loop.cu, a C++ program with trtexec's inferenceLoop and
       IterationBase structure (three streams, depth-2 event sets, the same records, waits, query/sync and
       trace) around the same kernel, compiled here with nvcc: <= 1.10 in every mode (default,
-      --noDataTransfers, --useCudaGraph, and both). Needs nvcc; without it T1 is reported as not measured.
+      --noDataTransfers, --useCudaGraph, and both), as the median over repetitions of the ratio of the two
+      runs made back to back in each. Needs nvcc; without it T1 is reported as not measured.
   T3  H2D and D2H of a 64 MiB tensor >= 95% of a bare pinned pycuda copy's bandwidth.
-Informational: trtkit's enqueue time and a bare pycuda launch loop of the same kernel (the old anchor,
-which records no events and so is not what trtexec does), and the per-call cost of the driver calls.
+Informational: trtkit's enqueue time, each loop's GPU span of one iteration (first H2D start to last D2H end),
+a bare pycuda launch loop of the same kernel (the old anchor, which records no events and so is not what
+trtexec does), and the per-call cost of the driver calls and of the stand-in's enqueue.
 
+Both loops enqueue the kernel through native code: the C++ loop launches it, and trtkit's loop calls the
+stand-in context's execute_async_v3, which here is scripts/standin_enqueue.c (a CPython extension compiled
+with nvcc; one C call, as TensorRT's pybind11 binding is) bound to the context's prepared launch, instead of
+the stand-in's own Python around cuda-python (standin_python_execute_us shows what that would add).
 trtkit's loop is timed in four configurations (default, --noDataTransfers, --useCudaGraph with and without
 transfers); the per-call cost of the driver calls the loop makes is timed through pycuda, cuda-python and
 ctypes, so that the rest can be attributed and the cheapest binding chosen. Every figure is the median of
 --reps repetitions, the variants interleaved (A, B, A, B, ...) so that clock and thermal drift hit all of
 them alike. The stand-in runs unchecked here (tests/gpu/standin_engine.py, checked=False): its
-signature-checking wrapper costs Python time the real bindings do not.
+signature-checking wrapper costs Python time the real bindings do not. On a freshly started machine the
+first run measures event-heavy loops several times slower: scripts/gpu_evidence.sh discards one run first.
 
     python3 scripts/bench_gpu.py --json bench_gpu.json
 """
@@ -34,6 +41,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +61,7 @@ def _median(values: list[float]) -> float:
 class Bench:
     """Everything the measurements share: the GPU, the kernels, the engines and their runners."""
 
-    def __init__(self, launches: int) -> None:
+    def __init__(self, launches: int, native: NativeEnqueue) -> None:
         import numpy as np
         import pycuda.driver as drv
         import standin_engine as se
@@ -74,6 +82,9 @@ class Bench:
         self.copier = TensorRTBackend.from_engine(self.scale, se.flavour(checked=False))
         self.copy_feeds = {"x": rng.standard_normal(count).astype(np.float32)}
         self._bare_setup()
+        context = self.runner._main.context
+        self.python_execute = partial(type(context).execute_async_v3, context)  # the stand-in's own enqueue
+        self.bound = native.bind(context) if native.module is not None else None
 
     def _bare_setup(self) -> None:
         """The same kernel launched through plain pycuda, on the same buffers as the runner's."""
@@ -106,10 +117,11 @@ class Bench:
         stream.synchronize()
         return (time.perf_counter() - start) / self.launches * 1e6
 
-    def standin_execute_us(self) -> float:
-        """Per call: the stand-in's own execute_async_v3 (cuda-python launch + Python) in a bare loop."""
+    def execute_us(self, native: bool) -> float:
+        """Per call in a bare loop: the stand-in's execute_async_v3, native (what the bench loop enqueues when
+        standin_enqueue.c compiled) or its own Python around cuda-python's launch."""
         execution = self.runner._main
-        execute, handle = execution.context.execute_async_v3, execution.handle
+        execute, handle = execution.context.execute_async_v3 if native else self.python_execute, execution.handle
         execute(handle)
         execution.stream.synchronize()
         start = time.perf_counter()
@@ -144,8 +156,9 @@ class Bench:
         finally:
             graph.close()
 
-    def trtkit_us(self, graph: bool, transfers: bool) -> tuple[float, float]:
-        """(median enqueue time, whole iteration = walltime / queries) of trtkit's bench loop, in us."""
+    def trtkit_us(self, graph: bool, transfers: bool) -> tuple[float, float, float]:
+        """(median enqueue time, whole iteration = walltime / queries, median GPU span of one iteration from
+        H2D start to D2H end) of trtkit's bench loop, in us."""
         from trtkit.bench.device_loop import measure
         from trtkit.bench.options import BenchOptions
 
@@ -154,7 +167,9 @@ class Bench:
                                progress=False)  # blocking sync, as the C++ loop's events
         run = measure(self.runner, self.mnist_feeds, options)
         enqueue = run.trace["endEnqMs"] - run.trace["startEnqMs"]
-        return float(self.np.median(enqueue)) * 1e3, run.walltime_ms / len(run.trace) * 1e3
+        gpu = run.trace["endD2HMs"] - run.trace["startH2DMs"]
+        return (float(self.np.median(enqueue)) * 1e3, run.walltime_ms / len(run.trace) * 1e3,
+                float(self.np.median(gpu)) * 1e3)
 
     def _per_call(self, call: Callable[..., Any], *args: Any) -> float:
         """Microseconds per call of ``call(*args)`` in a bare Python loop."""
@@ -264,6 +279,54 @@ class Bench:
         self.device.close()
 
 
+class NativeEnqueue:
+    """scripts/standin_enqueue.c, a CPython extension compiled here with nvcc, bound to the stand-in MNIST
+    context's prepared kernel launch as its ``execute_async_v3``: one C call, as TensorRT's pybind11 binding
+    is, so that trtkit's loop and the C++ loop enqueue the same kernel through native code. Without nvcc or
+    Python's headers the stand-in keeps its Python enqueue, and the report says so."""
+
+    SOURCE = REPO / "scripts" / "standin_enqueue.c"
+
+    def __init__(self, directory: str) -> None:
+        import sysconfig
+
+        self.module: Any = None
+        self.why = ""
+        nvcc = shutil.which("nvcc")
+        include = sysconfig.get_paths()["include"]
+        if nvcc is None or not (Path(include) / "Python.h").exists():
+            self.why = "nvcc" if nvcc is None else f"Python.h (not in {include})"
+            return
+        stubs = Path(nvcc).resolve().parents[1] / "lib64" / "stubs"
+        target = Path(directory) / f"standin_enqueue{sysconfig.get_config_var('EXT_SUFFIX')}"
+        subprocess.run([nvcc, "-O2", "-shared", "-Xcompiler", "-fPIC", "-I", include, "-L", str(stubs), "-lcuda",
+                        "-o", str(target), str(self.SOURCE)], check=True)
+        sys.path.insert(0, directory)
+        import standin_enqueue
+
+        self.module = standin_enqueue
+
+    def bind(self, context: Any) -> tuple[Any, ...]:
+        """Make ``context.execute_async_v3`` the native launch of its prepared kernel; returns what must stay
+        alive (the launch's argument storage and the C struct pointing at it) and the bound addresses, which
+        ``check_bound`` compares afterwards (a rebound context would launch on stale addresses)."""
+        import ctypes
+
+        class Prepared(ctypes.Structure):
+            _fields_ = [("function", ctypes.c_void_p), ("grid", ctypes.c_uint), ("block", ctypes.c_uint),
+                        ("params", ctypes.c_void_p)]
+
+        launch = context._launch or context._prepare()
+        assert launch is not None and hasattr(launch, "params"), "the MNIST stand-in prepares one kernel launch"
+        prepared = Prepared(int(launch.function), launch.grid, launch.block, launch.params)
+        context.execute_async_v3 = partial(self.module.launch, ctypes.addressof(prepared))
+        return launch, prepared, dict(context.addresses)
+
+    @staticmethod
+    def check_bound(context: Any, bound: tuple[Any, ...]) -> None:
+        assert dict(context.addresses) == bound[-1], "the stand-in context was rebound after the native enqueue"
+
+
 class TrtexecLoop:
     """scripts/trtexec_loop.cu compiled once with nvcc; each call runs one mode in a fresh process."""
 
@@ -310,14 +373,17 @@ def measure(bench: Bench, cpp: TrtexecLoop, reps: int) -> dict[str, list[float]]
             samples.setdefault(name, []).append(value)
 
     for _ in range(reps):
-        add(bare_launch_us=bench.bare_launch_us(), standin_execute_us=bench.standin_execute_us())
+        add(bare_launch_us=bench.bare_launch_us(), standin_python_execute_us=bench.execute_us(native=False))
+        if bench.bound is not None:
+            add(standin_native_execute_us=bench.execute_us(native=True))
         for name, (graph, transfers) in CONFIGS.items():
-            enqueue, iteration = bench.trtkit_us(graph, transfers)
-            add(**{f"trtkit_{name}_enqueue_us": enqueue, f"trtkit_{name}_iteration_us": iteration})
+            enqueue, iteration, gpu = bench.trtkit_us(graph, transfers)
+            add(**{f"trtkit_{name}_enqueue_us": enqueue, f"trtkit_{name}_iteration_us": iteration,
+                   f"trtkit_{name}_gpu_us": gpu})
             if cpp.available:
                 result = cpp.run(name)
-                add(**{f"trtexec_cpp_{name}_enqueue_us": result["enqueue_us"],
-                       f"trtexec_cpp_{name}_iteration_us": result["iteration_us"]})
+                add(**{f"trtexec_cpp_{name}_{figure}_us": result[f"{figure}_us"]
+                       for figure in ("enqueue", "iteration", "gpu")})
         add(bare_graph_launch_us=bench.bare_graph_us())
         record, elapsed, query, sync = bench.pycuda_event_us()
         add(pycuda_record_us=record, pycuda_elapsed_us=elapsed, pycuda_query_done_us=query, pycuda_sync_done_us=sync)
@@ -332,12 +398,19 @@ def measure(bench: Bench, cpp: TrtexecLoop, reps: int) -> dict[str, list[float]]
     return samples
 
 
-def targets(m: dict[str, float]) -> list[dict[str, Any]]:
+def paired_ratio(samples: dict[str, list[float]], numerator: str, denominator: str) -> float:
+    """The median over repetitions of numerator/denominator, each pair measured back to back in one
+    repetition (drift between repetitions cancels within a pair)."""
+    return _median([a / b for a, b in zip(samples[numerator], samples[denominator], strict=True)])
+
+
+def targets(m: dict[str, float], samples: dict[str, list[float]]) -> list[dict[str, Any]]:
     """The targets as rows: what is compared, the measured value, the limit, and PASS/FAIL."""
     rows = [
-        (f"T1 {name} iteration trtkit/trtexec-C++", m[f"trtkit_{name}_iteration_us"] / m[key], "<=", 1.10)
+        (f"T1 {name} iteration trtkit/trtexec-C++", paired_ratio(samples, f"trtkit_{name}_iteration_us", key), "<=",
+         1.10)
         for name in CONFIGS
-        if (key := f"trtexec_cpp_{name}_iteration_us") in m
+        if (key := f"trtexec_cpp_{name}_iteration_us") in samples
     ]
     rows += [
         ("T3 H2D trtkit/bare", m["trtkit_h2d_gbps"] / m["bare_h2d_gbps"], ">=", 0.95),
@@ -356,36 +429,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=7, help="interleaved repetitions (median reported)")
     parser.add_argument("--launches", type=int, default=3000, help="launches per launch-overhead sample")
     args = parser.parse_args(argv)
-    bench = Bench(args.launches)
     cpp = TrtexecLoop(args.launches)
     if not cpp.available:
         print("nvcc not found: T1 (trtexec's loop in C++) is not measured", file=sys.stderr)
+    native = NativeEnqueue(cpp.dir)
+    enqueue = "native (standin_enqueue.c)" if native.module is not None else f"Python (no {native.why})"
+    bench = Bench(args.launches, native)
     try:
         bench.check_outputs()
         samples = measure(bench, cpp, args.reps)
         bench.check_outputs()
-        return report(samples, bench.device.name, args)
+        if bench.bound is not None:
+            native.check_bound(bench.runner._main.context, bench.bound)
+        return report(samples, bench.device.name, enqueue, args)
     finally:
         cpp.close()
         bench.close()
 
 
-def report(samples: dict[str, list[float]], device_name: str, args: argparse.Namespace) -> int:
+def report(samples: dict[str, list[float]], device_name: str, enqueue: str, args: argparse.Namespace) -> int:
     """Print the table and verdicts, write the JSON; exit status 1 when a target is missed."""
     from trtkit.platform.files import write_atomic
 
     medians = {name: _median(values) for name, values in samples.items()}
-    # What trtkit adds on top of the stand-in's own execute_async_v3, and on top of the graph launch itself
-    # (collecting the row), informational; no target.
+    # What trtkit's loop adds around the enqueue (the native execute_async_v3, or the graph launch):
+    # informational; no target.
     derived = {
-        "trtkit_nodt_iteration_minus_standin_us": ("trtkit_nodt_iteration_us", "standin_execute_us"),
+        "trtkit_nodt_iteration_minus_enqueue_us": ("trtkit_nodt_iteration_us", "trtkit_nodt_enqueue_us"),
         "trtkit_graph_nodt_iteration_minus_enqueue_us": ("trtkit_graph_nodt_iteration_us",
                                                          "trtkit_graph_nodt_enqueue_us"),
     }
     for name, (minuend, subtrahend) in derived.items():
         medians[name] = medians[minuend] - medians[subtrahend]
-    verdicts = targets(medians)
-    print(f"\n{device_name}: medians of {args.reps} interleaved repetitions")
+    verdicts = targets(medians, samples)
+    print(f"\n{device_name}: medians of {args.reps} interleaved repetitions; the stand-in's enqueue: {enqueue}")
     for name, value in medians.items():
         spread = f"{min(samples[name]):.2f}..{max(samples[name]):.2f}" if name in samples else "derived"
         print(f"  {name:46s} {value:9.2f}   ({spread})")
@@ -396,6 +473,7 @@ def report(samples: dict[str, list[float]], device_name: str, args: argparse.Nam
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "device": device_name,
         "reps": args.reps,
+        "standin_enqueue": enqueue,
         "launches_per_sample": args.launches,
         "copy_bytes": COPY_BYTES,
         "medians": medians,
