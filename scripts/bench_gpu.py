@@ -61,7 +61,7 @@ def _median(values: list[float]) -> float:
 class Bench:
     """Everything the measurements share: the GPU, the kernels, the engines and their runners."""
 
-    def __init__(self, launches: int, native: NativeEnqueue) -> None:
+    def __init__(self, launches: int, warm_up_ms: float, native: NativeEnqueue) -> None:
         import numpy as np
         import pycuda.driver as drv
         import standin_engine as se
@@ -70,7 +70,7 @@ class Bench:
         from trtkit.platform import cuda, cuda_driver
 
         self.np, self.drv, self.se, self.cuda, self.cuda_driver = np, drv, se, cuda, cuda_driver
-        self.launches = launches
+        self.launches, self.warm_up_ms = launches, warm_up_ms
         self.device = cuda.Device()
         self.kernels = se.Kernels()
         rng = np.random.default_rng(0)
@@ -162,7 +162,7 @@ class Bench:
         from trtkit.bench.device_loop import measure
         from trtkit.bench.options import BenchOptions
 
-        options = BenchOptions(warm_up_ms=20.0, iterations=self.launches, duration_s=0.0,
+        options = BenchOptions(warm_up_ms=self.warm_up_ms, iterations=self.launches, duration_s=0.0,
                                no_data_transfers=not transfers, use_cuda_graph=graph, use_spin_wait=False,
                                progress=False)  # blocking sync, as the C++ loop's events
         run = measure(self.runner, self.mnist_feeds, options)
@@ -332,8 +332,8 @@ class TrtexecLoop:
 
     SOURCE = REPO / "scripts" / "trtexec_loop.cu"
 
-    def __init__(self, launches: int) -> None:
-        self.launches = launches
+    def __init__(self, launches: int, warm_up_ms: float) -> None:
+        self.launches, self.warm_up_ms = launches, warm_up_ms
         self.dir = tempfile.mkdtemp(prefix="trtexec-loop-")
         self.binary = Path(self.dir) / "trtexec_loop"
         nvcc = shutil.which("nvcc")
@@ -347,7 +347,8 @@ class TrtexecLoop:
 
     def run(self, mode: str) -> dict[str, Any]:
         done = subprocess.run([str(self.binary), "--mode", mode, "--iterations", str(self.launches),
-                               "--warmUp", "20"], capture_output=True, text=True, check=True, timeout=120)
+                               "--warmUp", str(self.warm_up_ms)], capture_output=True, text=True, check=True,
+                              timeout=120)
         result = json.loads(done.stdout)
         assert result["output0"] == 784.0, result  # the kernel ran on the data: 784 ones times weights of 1
         return result
@@ -427,14 +428,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, required=True, help="write the numbers and verdicts here")
     parser.add_argument("--reps", type=int, default=7, help="interleaved repetitions (median reported)")
-    parser.add_argument("--launches", type=int, default=3000, help="launches per launch-overhead sample")
+    parser.add_argument("--launches", type=int, default=3000, help="launches per launch-overhead sample and "
+                        "timed iterations per loop sample")
+    parser.add_argument("--warmUp", type=float, default=20.0, dest="warm_up_ms",
+                        help="ms of each loop sample run but not reported (both loops, trtexec's --warmUp)")
     args = parser.parse_args(argv)
-    cpp = TrtexecLoop(args.launches)
+    cpp = TrtexecLoop(args.launches, args.warm_up_ms)
     if not cpp.available:
         print("nvcc not found: T1 (trtexec's loop in C++) is not measured", file=sys.stderr)
     native = NativeEnqueue(cpp.dir)
     enqueue = "native (standin_enqueue.c)" if native.module is not None else f"Python (no {native.why})"
-    bench = Bench(args.launches, native)
+    bench = Bench(args.launches, args.warm_up_ms, native)
     try:
         bench.check_outputs()
         samples = measure(bench, cpp, args.reps)
@@ -475,6 +479,7 @@ def report(samples: dict[str, list[float]], device_name: str, enqueue: str, args
         "reps": args.reps,
         "standin_enqueue": enqueue,
         "launches_per_sample": args.launches,
+        "warm_up_ms": args.warm_up_ms,
         "copy_bytes": COPY_BYTES,
         "medians": medians,
         "samples": samples,
