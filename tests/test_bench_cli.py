@@ -8,13 +8,12 @@ trtkit's TensorRT backend are present (the lent H100) and skips elsewhere.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import help_in_fresh_process
 
 from trtkit.bench.benchmark import ModelOptions, benchmark
 from trtkit.bench.options import BenchOptions
@@ -148,15 +147,10 @@ def test_errors_are_one_line(model: Path, capsys: pytest.CaptureFixture, args: l
 
 
 def test_help_imports_nothing_heavy() -> None:
-    code = (
-        "import sys; from trtkit.cli import main\n"
-        "try:\n    main(['bench', '--help'])\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('numpy', 'onnx', 'onnxruntime', 'tensorrt', 'tensorrt_rtx', 'matplotlib', 'tqdm')"
-        " if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out, imported = help_in_fresh_process(
+        ["bench", "--help"], ("numpy", "onnx", "onnxruntime", "tensorrt", "tensorrt_rtx", "matplotlib", "tqdm"))
     assert "--loadEngine" in out and "--exportTimes" in out
-    assert out.strip().splitlines()[-1] == "[]"
+    assert imported == []
 
 
 def test_onnx_with_tensorrt_backend_builds_the_plan_first(model: Path, tmp_path: Path,

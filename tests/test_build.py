@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from helpers import cli
+from helpers import cli, help_in_fresh_process
 from onnx import TensorProto, helper, numpy_helper
 
 from trtkit.builder.builder import BuildOptions, build, parse_mem_pool_sizes
@@ -254,17 +254,10 @@ def test_no_tensorrt_installed_says_how_to_install(tmp_path: Path) -> None:
 
 
 def test_help_imports_nothing_heavy() -> None:
-    probe = (
-        "import sys\nfrom trtkit.cli import main\n"
-        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = {'numpy', 'onnx', 'onnxruntime', 'tensorrt', 'tensorrt_rtx', 'pycuda', 'PIL', 'matplotlib'}\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
-    )
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip().splitlines()[-1] == "[]"
-    assert "build" in proc.stdout and "bench" in proc.stdout
+    out, imported = help_in_fresh_process(
+        ["--help"], ("numpy", "onnx", "onnxruntime", "tensorrt", "tensorrt_rtx", "pycuda", "PIL", "matplotlib"))
+    assert imported == []
+    assert "build" in out and "bench" in out
 
 
 # ---- the pure parsers ----

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import cli
+from helpers import cli, help_in_fresh_process
 
 from trtkit.tasks.sweep_grid import Grid, Settings, expand, load_spec, split_list
 from trtkit.tasks.sweep_plot import pareto_front
@@ -223,15 +223,7 @@ def test_jobs_workers_retry_a_dead_worker(capsys: pytest.CaptureFixture[str], mo
 
 def test_help_imports_nothing_heavy() -> None:
     """`trtkit sweep --help` loads neither Ray nor any backend, plotting or progress library."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys; from trtkit.cli import main\n"
-        "try:\n    main(['sweep', '--help'])\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('numpy', 'onnx', 'onnxruntime', 'tensorrt_rtx', 'ray', 'matplotlib', 'tqdm')"
-        " if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out, imported = help_in_fresh_process(
+        ["sweep", "--help"], ("numpy", "onnx", "onnxruntime", "tensorrt_rtx", "ray", "matplotlib", "tqdm"))
     assert "--failOnError" in out and "--ray" in out
-    assert out.strip().splitlines()[-1] == "[]"
+    assert imported == []
