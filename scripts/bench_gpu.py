@@ -179,53 +179,90 @@ class Bench:
         return (time.perf_counter() - start) / self.launches * 1e6
 
     def pycuda_event_us(self) -> tuple[float, float, float, float]:
-        """Per call through pycuda: (Event.record, time_since of two completed events, query and
-        synchronize of a completed blocking-sync event), beside cuda-python's, which the loop uses."""
-        drv, stream = self.drv, self.stream
-        first, second = drv.Event(int(drv.event_flags.BLOCKING_SYNC)), drv.Event(int(drv.event_flags.BLOCKING_SYNC))
+        """Per call through pycuda, as the loop makes them: (Event.record, time_since of two completed events,
+        query and synchronize of a completed blocking-sync event)."""
+        stream = self.stream
+        first, second = self.cuda.new_event(), self.cuda.new_event()
         record = self._per_call(first.record, stream)
         second.record(stream)
         second.synchronize()
         return (record, self._per_call(second.time_since, first), self._per_call(second.query),
                 self._per_call(second.synchronize))
 
-    def cuda_python_event_us(self) -> tuple[float, float, float]:
-        """Per call through cuda-python, as the loop makes them: (cuEventRecord of a blocking-sync event,
-        cuEventElapsedTime and cuEventQuery of completed events)."""
+    def pycuda_not_ready_us(self) -> float:
+        """Per read of an unfinished event through pycuda, its RuntimeError raised and caught: what the loop
+        pays when the oldest iteration has not finished yet, before it waits (behind a 50 ms kernel)."""
+        drv, stream = self.drv, self.stream
+        spin = self.kernels.pycuda.get_function("spin")
+        spin.prepare("q")
+        clock_khz = drv.Device(0).get_attribute(drv.device_attribute.CLOCK_RATE)
+        first, second = self.cuda.new_event(), self.cuda.new_event()
+        first.record(stream)
+        spin.prepared_async_call((1, 1), (1, 1, 1), stream, clock_khz * 50)
+        second.record(stream)
+        not_ready = drv.RuntimeError
+
+        def read() -> float:
+            try:  # as the loop's sync reads it
+                return second.time_since(first)
+            except not_ready:
+                return -1.0
+
+        cost = self._per_call(read)
+        if second.query():
+            raise RuntimeError("the 50 ms kernel finished before the reads did: the figure mixes finished reads")
+        stream.synchronize()
+        return cost
+
+    @staticmethod
+    def _cu_events(count: int) -> list[Any]:
+        """``count`` blocking-sync timing events made through cuda-python (what the per-call figures of the other
+        bindings time; the loop's own events are pycuda's)."""
         from cuda.bindings import driver as cu
 
-        first, second = self.cuda_driver.Event(), self.cuda_driver.Event()
+        from trtkit.platform.cuda_driver import check
+
+        return [check(cu.cuEventCreate(1), "cuEventCreate") for _ in range(count)]  # 1: CU_EVENT_BLOCKING_SYNC
+
+    def cuda_python_event_us(self) -> tuple[float, float, float]:
+        """Per call through cuda-python: (cuEventRecord of a blocking-sync event, cuEventElapsedTime and
+        cuEventQuery of completed events), beside pycuda's, which the loop uses."""
+        from cuda.bindings import driver as cu
+
+        first, second = self._cu_events(2)
         stream = cu.CUstream(self.stream.handle)
         try:
-            record = self._per_call(cu.cuEventRecord, first.handle, stream)
-            second.record(self.stream)
-            second.synchronize()
-            return (record, self._per_call(cu.cuEventElapsedTime, first.handle, second.handle),
-                    self._per_call(cu.cuEventQuery, second.handle))
+            record = self._per_call(cu.cuEventRecord, first, stream)
+            cu.cuEventRecord(second, stream)
+            cu.cuEventSynchronize(second)
+            return (record, self._per_call(cu.cuEventElapsedTime, first, second),
+                    self._per_call(cu.cuEventQuery, second))
         finally:
-            first.close()
-            second.close()
+            cu.cuEventDestroy(first)
+            cu.cuEventDestroy(second)
 
     def ctypes_us(self) -> tuple[float, float]:
         """Per call through ctypes, argument types set once: (libc labs, the floor of any ctypes call;
         libcuda's cuEventElapsedTime of completed events). Why the loop does not use ctypes."""
         import ctypes
 
+        from cuda.bindings import driver as cu
+
         libc, libcuda = ctypes.CDLL(None), ctypes.CDLL("libcuda.so.1")
         labs, elapsed = libc.labs, libcuda.cuEventElapsedTime
         labs.argtypes, labs.restype = [ctypes.c_long], ctypes.c_long
         elapsed.argtypes, elapsed.restype = [ctypes.c_void_p] * 3, ctypes.c_int
-        first, second = self.cuda_driver.Event(), self.cuda_driver.Event()
+        first, second = self._cu_events(2)
+        stream = cu.CUstream(self.stream.handle)
         try:
-            first.record(self.stream)
-            second.record(self.stream)
-            second.synchronize()
+            cu.cuEventRecord(first, stream)
+            cu.cuEventRecord(second, stream)
+            cu.cuEventSynchronize(second)
             ms = ctypes.c_float()
-            return self._per_call(labs, 5), self._per_call(elapsed, ctypes.addressof(ms), int(first.handle),
-                                                           int(second.handle))
+            return self._per_call(labs, 5), self._per_call(elapsed, ctypes.addressof(ms), int(first), int(second))
         finally:
-            first.close()
-            second.close()
+            cu.cuEventDestroy(first)
+            cu.cuEventDestroy(second)
 
     # ---- bandwidth --------------------------------------------------------------------------------------
 
@@ -399,7 +436,8 @@ def measure(bench: Bench, cpp: TrtexecLoop, reps: int) -> dict[str, list[float]]
                        for figure in ("enqueue", "iteration", "gpu")})
         add(bare_graph_launch_us=bench.bare_graph_us())
         record, elapsed, query, sync = bench.pycuda_event_us()
-        add(pycuda_record_us=record, pycuda_elapsed_us=elapsed, pycuda_query_done_us=query, pycuda_sync_done_us=sync)
+        add(pycuda_record_us=record, pycuda_elapsed_us=elapsed, pycuda_query_done_us=query, pycuda_sync_done_us=sync,
+            pycuda_elapsed_not_ready_us=bench.pycuda_not_ready_us())
         record, elapsed, query = bench.cuda_python_event_us()
         add(cuda_python_record_us=record, cuda_python_elapsed_us=elapsed, cuda_python_query_done_us=query)
         call, elapsed = bench.ctypes_us()

@@ -1,4 +1,4 @@
-"""trtkit.platform.cuda on a real GPU: the primary context, pinned buffers and async copies, events and checked
+"""trtkit.platform.cuda on a real GPU: the primary context, pinned buffers and async copies, events, checked
 driver calls, CUDA graphs of captured work (--useCudaGraph's enqueue)."""
 
 from __future__ import annotations
@@ -108,51 +108,44 @@ def test_buffers_reallocate_only_to_grow_and_free_their_memory(device: cuda.Devi
 
 
 def test_events_time_a_kernel_of_known_length(device: cuda.Device, kernels: Any) -> None:
+    """The bench loop's events (pycuda's): a 20 ms kernel timed, a busy query() wait, and reading an unfinished
+    event raises pycuda's RuntimeError, the error the loop catches to wait (never a wrong time)."""
     drv = _pycuda()
     spin = kernels.pycuda.get_function("spin")
     spin.prepare("q")
     clock_khz = drv.Device(0).get_attribute(drv.device_attribute.CLOCK_RATE)
     stream = cuda.new_stream()
-    start, end, idle = cuda_driver.Event(), cuda_driver.Event(blocking=False), cuda_driver.Event()
-    try:
-        start.record(stream)
-        spin.prepared_async_call((1, 1), (1, 1, 1), stream, clock_khz * 20)  # 20 ms at the full clock
-        end.record(stream)
-        assert not end.query(), "the event completed before the 20 ms kernel could have"
-        began = time.perf_counter()
-        while not end.query():  # what --useSpinWait does
-            pass
-        waited_ms = (time.perf_counter() - began) * 1000.0
-        elapsed = end.time_since(start)
-        assert 15.0 <= elapsed <= 2000.0
-        assert waited_ms <= elapsed + 5.0
-        idle.record(stream)
-        idle.synchronize()
-        assert 0.0 <= idle.time_since(end) < 1.0
-    finally:
-        for event in (start, end, idle):
-            event.close()
-    start.close()  # idempotent
+    start, end, idle = cuda.new_event(), cuda.new_event(blocking=False), cuda.new_event()
+    start.record(stream)
+    spin.prepared_async_call((1, 1), (1, 1, 1), stream, clock_khz * 20)  # 20 ms at the full clock
+    end.record(stream)
+    assert not end.query(), "the event completed before the 20 ms kernel could have"
+    with pytest.raises(drv.RuntimeError, match=r"cuEventElapsedTime failed: .*not ready"):
+        end.time_since(start)
+    began = time.perf_counter()
+    while not end.query():  # what --useSpinWait does
+        pass
+    waited_ms = (time.perf_counter() - began) * 1000.0
+    elapsed = end.time_since(start)
+    assert 15.0 <= elapsed <= 2000.0
+    assert waited_ms <= elapsed + 5.0
+    idle.record(stream)
+    idle.synchronize()
+    assert 0.0 <= idle.time_since(end) < 1.0
 
 
 def test_driver_errors_are_one_line_naming_the_call_and_the_error(device: cuda.Device) -> None:
-    """Every CUresult of the driver calls is checked: CUDA's own description and name, never a wrong time."""
+    """cuda-python's CUresults (the graph calls) are checked: CUDA's own description and name, one line;
+    pycuda raises on an event never recorded instead of giving a time."""
     from cuda.bindings import driver as cu
 
-    stream = cuda.new_stream()
-    first, second = cuda_driver.Event(), cuda_driver.Event()
-    try:
-        with pytest.raises(TrtkitError, match=r"^cuEventElapsedTime failed: .+ \(CUDA_ERROR_\w+\)$"):
-            second.time_since(first)  # neither was ever recorded: an invalid handle for timing
-        first.record(stream)
-        message = str(cuda_driver.driver_error(cu.CUresult.CUDA_ERROR_NOT_READY, "cuEventQuery"))
-        assert message.startswith("cuEventQuery failed: ") and message.endswith(" (CUDA_ERROR_NOT_READY)")
-        second.record(stream)
-        second.synchronize()
-        assert second.query() and second.time_since(first) >= 0.0
-    finally:
-        first.close()
-        second.close()
+    message = str(cuda_driver.driver_error(cu.CUresult.CUDA_ERROR_NOT_READY, "cuEventQuery"))
+    assert message.startswith("cuEventQuery failed: ") and message.endswith(" (CUDA_ERROR_NOT_READY)")
+    with pytest.raises(TrtkitError, match=r"^cuDeviceGet failed: .+ \(CUDA_ERROR_INVALID_DEVICE\)$"):
+        cuda_driver.check(cu.cuDeviceGet(10_000), "cuDeviceGet")
+    first, second = cuda.new_event(), cuda.new_event()
+    with pytest.raises(_pycuda().Error, match="cuEventElapsedTime failed"):
+        second.time_since(first)  # neither was ever recorded
 
 
 def test_graph_replays_the_captured_kernel_once_per_launch(device: cuda.Device, kernels: Any) -> None:

@@ -4,6 +4,7 @@ and --dumpOutput."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
@@ -150,6 +151,44 @@ def test_two_streams_of_a_dynamic_engine_hold_one_profile_each(runner_factory: R
     with pytest.raises(TrtkitError, match="--infStreams"):
         measure(backend, {"input": x}, _options(inf_streams=3))
     assert len(live_contexts(engine)) == 1
+
+
+def _enqueue_hitting_a_cuda_error(stream_handle: int) -> bool:
+    """An enqueue during which a driver call fails: events never recorded cannot be timed."""
+    import pycuda.driver as drv
+
+    drv.Event().time_since(drv.Event())
+    return True
+
+
+@pytest.mark.parametrize(("enqueue", "message"), [
+    (lambda stream_handle: False, r"^TensorRT could not enqueue the engine"),
+    (_enqueue_hitting_a_cuda_error, r"^CUDA failed in the benchmark loop: cuEventElapsedTime failed: "),
+])
+def test_a_failed_run_is_one_line_and_its_events_are_freed_before_the_context_closes(
+        runner_factory: Runners, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch,
+        enqueue: Callable[[int], bool], message: str) -> None:
+    """A refused enqueue and a failed CUDA call end the run in one line; the loop's events (pycuda's, destroyed
+    with their last reference) must not outlive the run in the error's traceback, or pycuda could only drop
+    them after the context is gone and they would leak."""
+    from trtkit.platform import cuda
+
+    made: list[weakref.ref[Any]] = []
+    new_event = cuda.new_event
+
+    def tracked(blocking: bool = True) -> Any:
+        event = new_event(blocking)
+        made.append(weakref.ref(event))
+        return event
+
+    monkeypatch.setattr(cuda, "new_event", tracked)
+    _, backend = runner_factory(mnist_spec())
+    monkeypatch.setattr(impl_of(backend._main.context), "execute_async_v3", enqueue)
+    with pytest.raises(TrtkitError, match=message) as caught:
+        measure(backend, {"Input3": mnist_input(rng)}, _options())
+    assert caught.value.__context__ is None, "no chained pycuda error"
+    assert len(made) == 9, "the start event and four events in each of two slots"
+    assert [ref() for ref in made] == [None] * 9, "events kept alive by the error"
 
 
 def test_spin_wait_polls_events(runner_factory: Runners, rng: np.random.Generator) -> None:

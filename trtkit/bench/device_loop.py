@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import math
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from trtkit.bench.options import resolve
 from trtkit.bench.progress import TimeProgress
 from trtkit.bench.stats import walltime_ms
 from trtkit.bench.trace import BenchRun, empty_trace
-from trtkit.platform import cuda_driver
+from trtkit.platform import cuda
 from trtkit.platform.errors import TrtkitError, UsageError
 
 if TYPE_CHECKING:
@@ -40,10 +41,10 @@ def _loop(streams: list[Iteration], iterations: int, max_ms: float, warm_up_ms: 
     ended it (then the iterations in flight are drained and kept: they completed). ``sleep_ms``
     (--sleepTime) delays the start of the run; ``idle_ms`` (--idleTime) sleeps after each timed iteration."""
     rows: list[Row] = []
-    start = cuda_driver.Event(True)
+    start, cuda_error = cuda.new_event(), cuda.driver().Error
     interrupted = False
     try:
-        loops = [s.loop(rows, start.handle) for s in streams]
+        loops = [s.loop(rows, start) for s in streams]
         query, sync = loops[0][:2] if len(loops) == 1 else _all(loops)
         if sleep_ms:  # trtexec sleeps in a host function on the stream before its start event; trtkit waits
             time.sleep(sleep_ms / 1000.0)  # for that event before its first enqueue, so it sleeps here
@@ -66,9 +67,15 @@ def _loop(streams: list[Iteration], iterations: int, max_ms: float, warm_up_ms: 
             interrupted = True
         for _, _, drain in loops:
             drain()
-    finally:
-        start.close()
-    return _trace(rows, cpu_start), interrupted
+    except cuda_error as e:  # a record, copy or event read failed: one line, CUDA's words
+        failure = TrtkitError(f"CUDA failed in the benchmark loop: {e}")
+    except TrtkitError as e:  # TensorRT refused an enqueue
+        failure = e
+    else:
+        return _trace(rows, cpu_start), interrupted
+    # Raised afresh, outside the handlers: neither a chained pycuda error nor a traceback through the streams'
+    # closures (whose frames keep their functions, and so the events and the context) outlives the run.
+    raise failure.with_traceback(None)
 
 
 def _all(loops: list[Loop]) -> tuple[Callable[[], None], Callable[[], float]]:
@@ -110,6 +117,11 @@ def _timed(streams: list[Iteration], options: BenchOptions) -> tuple[np.ndarray,
         with TimeProgress(options.duration_s + options.warm_up_ms / 1000.0, enabled=options.progress):
             return _loop(streams, max(options.iterations, 1), max_ms, options.warm_up_ms, options.sleep_time_ms,
                          options.idle_time_ms)
+    except BaseException as error:
+        # The loop's frames in the traceback hold its events; freed now, they are destroyed when the caller
+        # closes the streams, while the context is still there (pycuda cannot destroy a context's events later).
+        traceback.clear_frames(error.__traceback__)
+        raise
     finally:
         if was_enabled:
             gc.enable()

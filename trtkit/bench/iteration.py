@@ -10,17 +10,19 @@ inside the enqueue, which capture forbids): its outputs are copied back after ea
 as TensorRT reported.
 (Capturing the event records as graph nodes as well was measured and dropped: docs/gpu-evidence.md.)
 
-The per-iteration path calls the driver through cuda-python (events and graph launch) and pycuda (copies):
-on the H100 machine each costs within a few tenths of a microsecond of the other, and ctypes costs more
-(docs/gpu-evidence.md). Every CUresult is checked; the calls come from closures that hold what they use in
-local variables, and each row is appended as a tuple.
+The per-iteration path is pycuda's (events and copies; cuda-python only launches the graph): on the H200
+machine pycuda's elapsed-time reads and queries cost less than cuda-python's and its records as much
+(docs/benchmarks.md), ctypes more (docs/gpu-evidence.md). pycuda raises on any failed call, so no time is
+ever read from a failed one (the loop turns the error into one line); the trace is read from each
+slot's events as trtexec's sync does, the elapsed time of the last event first, waiting only when it is not
+ready yet. The calls come from one closure per phase that holds what it uses in local variables.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from trtkit.platform import cuda, cuda_driver, log
 from trtkit.platform.errors import TrtkitError
@@ -43,12 +45,10 @@ class Iteration:
         self.index = index
         self.execution = execution
         self.stream = execution.stream
-        self.handle = cuda_driver.driver_api().CUstream(execution.handle)
         self.transfers = not options.no_data_transfers
         self.spin = options.use_spin_wait
         self.ins, self.outs = execution.copies_in(), execution.copies_out()
-        self.events = [[cuda_driver.Event(not self.spin) for _ in range(4)] for _ in range(DEPTH)]
-        self.handles = [tuple(event.handle for event in slot) for slot in self.events]
+        self.events = [tuple(cuda.new_event(not self.spin) for _ in range(4)) for _ in range(DEPTH)]
         self.enqueue_times = [(0.0, 0.0)] * DEPTH
         self.backend = backend
         self.execute = execution.enqueue_function()
@@ -89,102 +89,69 @@ class Iteration:
         cause = self.dynamic.failure if self.dynamic is not None and self.dynamic.failure else None
         return TrtkitError(f"TensorRT could not enqueue the engine: {cause or self.backend.last_error()}")
 
-    def _iteration(self) -> Callable[[int], bool]:
-        """Enqueue one iteration into a slot: events around H2D, the enqueue (or graph launch) and D2H, the
-        host clock around the enqueue; False when TensorRT refuses the enqueue."""
-        cu = cuda_driver.driver_api()
-        success, record = cu.CUresult.CUDA_SUCCESS, cu.cuEventRecord
-        stream, handles, times, enqueue = self.handle, self.handles, self.enqueue_times, self.enqueue
-        ins, outs, htod, dtoh, copy_stream = self.ins, self.outs, self.htod, self.dtoh, self.stream
-        transfers, clock, fail, dynamic = self.transfers, time.perf_counter, cuda_driver.driver_error, self.dynamic
-
-        def iteration(slot: int) -> bool:
-            events = handles[slot]
-            if transfers:
-                err, = record(events[H2D_START], stream)
-                if err != success:
-                    raise fail(err, "cuEventRecord")
-                for device, host in ins:
-                    htod(device, host, copy_stream)
-            err, = record(events[COMPUTE_START], stream)
-            if err != success:
-                raise fail(err, "cuEventRecord")
-            if dynamic is not None:
-                dynamic.begin()
-            start = clock()
-            ok = enqueue()
-            times[slot] = (start, clock())
-            if not ok:
-                return False
-            err, = record(events[COMPUTE_END], stream)
-            if err != success:
-                raise fail(err, "cuEventRecord")
-            if transfers:
-                for host, device in outs if dynamic is None else outs + dynamic.copies_out():
-                    dtoh(host, device, copy_stream)
-                err, = record(events[D2H_END], stream)
-                if err != success:
-                    raise fail(err, "cuEventRecord")
-            return True
-
-        return iteration
-
-    def loop(self, rows: list[Row], start: object) -> Loop:
-        """The loop's three functions for this stream: query (enqueue into the next free slot, trtexec's
+    def loop(self, rows: list[Row], start: Any) -> Loop:
+        """The loop's three functions for this stream: query (enqueue one iteration into the next free slot:
+        events around H2D, the enqueue or graph launch and D2H, the host clock around the enqueue; trtexec's
         Iteration::query), sync (wait for the oldest slot and append its row; its compute start in ms since
         the ``start`` event, or -1.0 when nothing was in flight) and drain (sync every slot left)."""
-        enqueue = self._iteration()
-        cu, fail, failed = cuda_driver.driver_api(), cuda_driver.driver_error, self.enqueue_failed
-        elapsed, query, synchronize = cu.cuEventElapsedTime, cu.cuEventQuery, cu.cuEventSynchronize
-        success, not_ready = cu.CUresult.CUDA_SUCCESS, cu.CUresult.CUDA_ERROR_NOT_READY
-        handles, times, index, transfers, spin = self.handles, self.enqueue_times, self.index, self.transfers, self.spin
+        ins, outs, htod, dtoh, stream = self.ins, self.outs, self.htod, self.dtoh, self.stream
+        transfers, spin, dynamic, index, times = self.transfers, self.spin, self.dynamic, self.index, self.enqueue_times
+        enqueue, failed, clock, events = self.enqueue, self.enqueue_failed, time.perf_counter, self.events
+        records = [tuple(event.record for event in slot) for slot in events]
         last = D2H_END if transfers else COMPUTE_END
+        # pycuda raises its RuntimeError for CUDA_ERROR_NOT_READY; should it be another error, the wait or the
+        # second read raises it again.
+        not_ready = cuda.driver().RuntimeError
         append = rows.append
         active = [False] * DEPTH
         head = 0
 
-        def enqueue_next() -> None:
+        def query() -> None:
             nonlocal head
             slot = head
             if active[slot]:
                 return
-            if not enqueue(slot):
+            record = records[slot]
+            if transfers:
+                record[H2D_START](stream)
+                for device, host in ins:
+                    htod(device, host, stream)
+            record[COMPUTE_START](stream)
+            if dynamic is not None:
+                dynamic.begin()
+            begin = clock()
+            ok = enqueue()
+            times[slot] = (begin, clock())
+            if not ok:
                 raise failed()
+            record[COMPUTE_END](stream)
+            if transfers:
+                for host, device in outs if dynamic is None else outs + dynamic.copies_out():
+                    dtoh(host, device, stream)
+                record[D2H_END](stream)
             active[slot] = True
             head = DEPTH - 1 - slot
 
-        def wait(event: object) -> None:
-            if spin:
-                while (err := query(event)[0]) == not_ready:
-                    pass
-            else:
-                err, = synchronize(event)
-            if err != success:
-                raise fail(err, "cuEventQuery" if spin else "cuEventSynchronize")
-
-        def collect() -> float:
+        def sync() -> float:
             slot = head
             if not active[slot]:
                 return -1.0
-            events = handles[slot]
-            err, end = elapsed(start, events[last])
-            if err == not_ready:  # wait only when the iteration has not finished already
-                wait(events[last])
-                err, end = elapsed(start, events[last])
-            if err != success:
-                raise fail(err, "cuEventElapsedTime")
-            err, compute_start = elapsed(start, events[COMPUTE_START])
-            if err != success:
-                raise fail(err, "cuEventElapsedTime")
+            slot_events = events[slot]
+            final = slot_events[last]
+            try:  # wait only when the iteration has not finished already
+                end = final.time_since(start)
+            except not_ready:
+                if spin:
+                    while not final.query():
+                        pass
+                else:
+                    final.synchronize()
+                end = final.time_since(start)
+            compute_start = slot_events[COMPUTE_START].time_since(start)
             enqueue_start, enqueue_end = times[slot]
             if transfers:
-                err, compute_end = elapsed(start, events[COMPUTE_END])
-                if err != success:
-                    raise fail(err, "cuEventElapsedTime")
-                err, h2d_start = elapsed(start, events[H2D_START])
-                if err != success:
-                    raise fail(err, "cuEventElapsedTime")
-                append((index, enqueue_start, enqueue_end, h2d_start, compute_start, compute_end, end))
+                append((index, enqueue_start, enqueue_end, slot_events[H2D_START].time_since(start), compute_start,
+                        slot_events[COMPUTE_END].time_since(start), end))
             else:
                 append((index, enqueue_start, enqueue_end, compute_start, compute_start, end, end))
             active[slot] = False
@@ -193,21 +160,18 @@ class Iteration:
         def drain() -> None:
             nonlocal head
             for _ in range(DEPTH):
-                collect()
+                sync()
                 head = DEPTH - 1 - head
 
-        return enqueue_next, collect, drain
+        return query, sync, drain
 
     def close(self) -> None:
-        """Destroy the graph and events, and drop every reference to the context (so that closing the
-        execution destroys it)."""
+        """Destroy the graph, drop the events (pycuda destroys each with its last reference) and every reference
+        to the context (so that closing the execution destroys it)."""
         if self.graph is not None:
             self.graph.close()
             self.graph = None
-        for slot in self.events:
-            for event in slot:
-                event.close()
-        self.events, self.handles = [], []
+        self.events = []
         del self.execute, self.enqueue, self.execution
 
 

@@ -1,9 +1,10 @@
-"""CUDA plumbing for the TensorRT backend: the GPU's primary context, page-locked host and device buffers
-and streams (pycuda). Events and CUDA graphs are in :mod:`trtkit.platform.cuda_driver`.
+"""CUDA plumbing for the TensorRT backend: the GPU's primary context, page-locked host and device buffers,
+streams and timing events (pycuda). CUDA graphs are in :mod:`trtkit.platform.cuda_driver`.
 
 NVIDIA's samples/python/common_runtime.py in trtkit's terms. The context is the device's primary context
 (TensorRT's), current on this thread while a :class:`Device` is open, so TensorRT and pycuda share
-allocations and streams. ``close()`` frees everything explicitly, in dependency order; pycuda is imported
+allocations and streams. ``close()`` frees buffers and devices explicitly, in dependency order (streams and
+events go with their last reference, which their users drop before the device closes); pycuda is imported
 on first use, and a missing pycuda or GPU is one :class:`TrtkitError` line.
 """
 
@@ -104,6 +105,15 @@ class Device:
 def new_stream() -> Any:
     """A non-default, non-blocking stream (``.handle`` is what ``execute_async_v3`` takes)."""
     return driver().Stream(STREAM_NON_BLOCKING)
+
+
+def new_event(blocking: bool = True) -> Any:
+    """A timing event. ``blocking``: ``synchronize()`` yields the CPU (trtexec's default); --useSpinWait polls
+    ``query()`` instead. pycuda's ``time_since``/``query`` cost less per call than cuda-python's and its
+    ``record`` as much (docs/benchmarks.md; ctypes costs the most: docs/gpu-evidence.md), which is why the
+    bench loop's events are pycuda's. pycuda destroys an event with its last reference."""
+    cuda = driver()
+    return cuda.Event(int(cuda.event_flags.BLOCKING_SYNC) if blocking else 0)
 
 
 class HostDeviceBuffer:

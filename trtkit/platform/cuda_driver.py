@@ -1,6 +1,5 @@
-"""cuda-python's driver API (``cuda.bindings.driver``): the events and CUDA graphs of the bench loop, which
-pycuda cannot give (it has no graph API, and its event calls cost as much). Works on pycuda's streams through
-their handles."""
+"""cuda-python's driver API (``cuda.bindings.driver``): the CUDA graphs of the bench loop (--useCudaGraph),
+which pycuda cannot give (it has no graph API). Works on pycuda's streams through their handles."""
 
 from __future__ import annotations
 
@@ -9,22 +8,22 @@ from typing import Any
 
 from trtkit.platform.errors import TrtkitError
 
-CUDA_PYTHON_HINT = "pip install cuda-bindings (cuda-python's driver API: the bench loop's events and CUDA graphs)"
-_EVENT_BLOCKING_SYNC = 1  # CU_EVENT_BLOCKING_SYNC: waiting yields the CPU instead of spinning
+CUDA_PYTHON_HINT = "pip install cuda-bindings (cuda-python's driver API: the bench loop's CUDA graphs)"
 
 
 def driver_api() -> Any:
-    """``cuda.bindings.driver`` (cuda-python), for events, stream capture and graph launch."""
+    """``cuda.bindings.driver`` (cuda-python), for stream capture and graph launch."""
     try:
         from cuda.bindings import driver as cu
     except ImportError:
-        raise TrtkitError(f"the TensorRT bench loop needs cuda-python: {CUDA_PYTHON_HINT}") from None
+        why = "CUDA graphs (--useCudaGraph, trtexec 11's default) need cuda-python"
+        raise TrtkitError(f"{why}: {CUDA_PYTHON_HINT}") from None
     return cu
 
 
 def driver_error(err: Any, call: str) -> TrtkitError:
-    """A failed driver call as one line: the call, CUDA's description and name of the error (hot loops
-    compare the CUresult themselves and raise this, which costs nothing when the call succeeded)."""
+    """A failed driver call as one line: the call, CUDA's description and name of the error (the graph launch
+    compares the CUresult itself and raises this, which costs nothing when the call succeeded)."""
     known, text = driver_api().cuGetErrorString(err)
     reason = text.decode() if not int(known) and isinstance(text, bytes) else "unknown error"
     return TrtkitError(f"{call} failed: {reason} ({getattr(err, 'name', err)})")
@@ -36,45 +35,6 @@ def check(result: tuple[Any, ...], what: str) -> Any:
     if err != driver_api().CUresult.CUDA_SUCCESS:
         raise driver_error(err, what)
     return values[0] if len(values) == 1 else tuple(values)
-
-
-class Event:
-    """A CUDA timing event (cuda-python: pycuda's hides the handle that the bench loop's driver calls take).
-
-    ``blocking`` lets ``synchronize()`` yield the CPU instead of spinning (trtexec's default; --useSpinWait
-    polls ``query()`` instead). ``handle`` is the CUevent the bench loop passes to the driver itself;
-    ``close()`` destroys it.
-    """
-
-    def __init__(self, blocking: bool = True) -> None:
-        cu = driver_api()
-        self.handle: Any = check(cu.cuEventCreate(_EVENT_BLOCKING_SYNC if blocking else 0), "cuEventCreate")
-
-    def record(self, stream: Any) -> None:
-        """Record on a pycuda stream (through its raw handle)."""
-        cu = driver_api()
-        check(cu.cuEventRecord(self.handle, cu.CUstream(stream.handle)), "cuEventRecord")
-
-    def query(self) -> bool:
-        """Whether the work before the last record has finished."""
-        cu = driver_api()
-        err, = cu.cuEventQuery(self.handle)
-        if err == cu.CUresult.CUDA_ERROR_NOT_READY:
-            return False
-        check((err,), "cuEventQuery")
-        return True
-
-    def synchronize(self) -> None:
-        check(driver_api().cuEventSynchronize(self.handle), "cuEventSynchronize")
-
-    def time_since(self, earlier: Event) -> float:
-        """Milliseconds from ``earlier`` to this event (both recorded and completed)."""
-        return float(check(driver_api().cuEventElapsedTime(earlier.handle, self.handle), "cuEventElapsedTime"))
-
-    def close(self) -> None:
-        if self.handle is not None:
-            handle, self.handle = self.handle, None
-            check(driver_api().cuEventDestroy(handle), "cuEventDestroy")
 
 
 class CudaGraph:
