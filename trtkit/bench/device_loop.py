@@ -13,7 +13,6 @@ from __future__ import annotations
 import gc
 import math
 import time
-import traceback
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -41,41 +40,32 @@ def _loop(streams: list[Iteration], iterations: int, max_ms: float, warm_up_ms: 
     ended it (then the iterations in flight are drained and kept: they completed). ``sleep_ms``
     (--sleepTime) delays the start of the run; ``idle_ms`` (--idleTime) sleeps after each timed iteration."""
     rows: list[Row] = []
-    start, cuda_error = cuda.new_event(), cuda.driver().Error
+    start = cuda.new_event()
+    loops = [s.loop(rows, start) for s in streams]
+    query, sync = loops[0][:2] if len(loops) == 1 else _all(loops)
+    if sleep_ms:  # trtexec sleeps in a host function on the stream before its start event; trtkit waits
+        time.sleep(sleep_ms / 1000.0)  # for that event before its first enqueue, so it sleeps here
+    start.record(streams[0].stream)
+    start.synchronize()
+    cpu_start = time.perf_counter()
+    duration, skip, i = 0.0, 0, 0
     interrupted = False
     try:
-        loops = [s.loop(rows, start) for s in streams]
-        query, sync = loops[0][:2] if len(loops) == 1 else _all(loops)
-        if sleep_ms:  # trtexec sleeps in a host function on the stream before its start event; trtkit waits
-            time.sleep(sleep_ms / 1000.0)  # for that event before its first enqueue, so it sleeps here
-        start.record(streams[0].stream)
-        start.synchronize()
-        cpu_start = time.perf_counter()
-        duration, skip, i = 0.0, 0, 0
-        try:
-            while i < iterations + skip or duration < max_ms:
-                query()
-                computed = sync()
-                if computed > duration:
-                    duration = computed
-                if duration < warm_up_ms:
-                    skip += 1 if duration else 0
-                elif idle_ms:
-                    time.sleep(idle_ms / 1000.0)
-                i += 1
-        except KeyboardInterrupt:
-            interrupted = True
-        for _, _, drain in loops:
-            drain()
-    except cuda_error as e:  # a record, copy or event read failed: one line, CUDA's words
-        failure = TrtkitError(f"CUDA failed in the benchmark loop: {e}")
-    except TrtkitError as e:  # TensorRT refused an enqueue
-        failure = e
-    else:
-        return _trace(rows, cpu_start), interrupted
-    # Raised afresh, outside the handlers: neither a chained pycuda error nor a traceback through the streams'
-    # closures (whose frames keep their functions, and so the events and the context) outlives the run.
-    raise failure.with_traceback(None)
+        while i < iterations + skip or duration < max_ms:
+            query()
+            computed = sync()
+            if computed > duration:
+                duration = computed
+            if duration < warm_up_ms:
+                skip += 1 if duration else 0
+            elif idle_ms:
+                time.sleep(idle_ms / 1000.0)
+            i += 1
+    except KeyboardInterrupt:
+        interrupted = True
+    for _, _, drain in loops:
+        drain()
+    return _trace(rows, cpu_start), interrupted
 
 
 def _all(loops: list[Loop]) -> tuple[Callable[[], None], Callable[[], float]]:
@@ -111,20 +101,23 @@ def _timed(streams: list[Iteration], options: BenchOptions) -> tuple[np.ndarray,
     """One run of the loop with the collector paused and the progress bar drawn from the clock; --duration=-1
     runs until Ctrl-C (trtexec)."""
     max_ms = math.inf if options.duration_s < 0 else options.duration_s * 1000.0 + options.warm_up_ms
-    was_enabled = gc.isenabled()
+    cuda_error, was_enabled = cuda.driver().Error, gc.isenabled()
     gc.disable()
     try:
         with TimeProgress(options.duration_s + options.warm_up_ms / 1000.0, enabled=options.progress):
             return _loop(streams, max(options.iterations, 1), max_ms, options.warm_up_ms, options.sleep_time_ms,
                          options.idle_time_ms)
-    except BaseException as error:
-        # The loop's frames in the traceback hold its events; freed now, they are destroyed when the caller
-        # closes the streams, while the context is still there (pycuda cannot destroy a context's events later).
-        traceback.clear_frames(error.__traceback__)
-        raise
+    except cuda_error as e:  # a record, copy or event read failed: one line, CUDA's words
+        failure = TrtkitError(f"CUDA failed in the benchmark loop: {e}")
+    except TrtkitError as e:  # TensorRT refused an enqueue
+        failure = e
     finally:
         if was_enabled:
             gc.enable()
+    # Raised afresh, outside the handlers, so that the traceback holds no frame of the loop and no chained
+    # pycuda error: the loop's frames and closures keep its events (which pycuda destroys with their last
+    # reference, and only while the context lives) and the context.
+    raise failure.with_traceback(None)
 
 
 def _make_profiler(flavour: Flavour, times: dict[str, list[float]]) -> trt.IProfiler:
